@@ -1,0 +1,144 @@
+"""The ``oltp-olap`` command: with no arguments it opens the window; subcommands run the same
+core headless. Exit codes: 0 success, 1 a failure the message explains, 2 bad usage, 130 cancelled."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from desktop_app import APP_NAME, __version__
+from desktop_app.core.errors import AppError, Cancelled
+from desktop_app.core.progress import CancelToken
+
+Handler = Callable[[argparse.Namespace, CancelToken], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oltp-olap",
+        description=f"{APP_NAME}: move an OLTP database into DuckDB and report on it. "
+                    "Run without a command to open the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--workspace", type=Path, help="workspace folder for the window (default: your data folder)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="headless commands")
+
+    seed = commands.add_parser("seed", help="create the demo shop (a SQLite e-commerce database)",
+                               description="Create the built-in demo shop: a normalised e-commerce SQLite "
+                                           "database. Scale 1 ≈ 1,000,000 order items.")
+    seed.add_argument("--oltp", required=True, type=Path, metavar="FILE", help="SQLite file to create")
+    seed.add_argument("--scale", type=float, default=0.05, help="size; 1 ≈ 1M order items (default 0.05)")
+    seed.add_argument("--seed", type=int, default=42, help="random seed: same seed, same data (default 42)")
+    seed.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    seed.set_defaults(handler=_seed)
+
+    simulate = commands.add_parser("simulate", help="apply realistic shop traffic (inserts, updates, deletes)",
+                                   description="New customers and orders, order status transitions, price "
+                                               "changes and hard deletes, each bumping updated_at.")
+    simulate.add_argument("--oltp", required=True, type=Path, metavar="FILE", help="demo shop SQLite file")
+    simulate.add_argument("--orders", type=int, default=100, help="new orders to place (default 100)")
+    simulate.add_argument("--updates", type=int, default=200, help="updates to make (default 200)")
+    simulate.add_argument("--deletes", type=int, default=10, help="hard deletes to make (default 10)")
+    simulate.add_argument("--seed", type=int, default=None, help="random seed for a reproducible run")
+    simulate.set_defaults(handler=_simulate)
+
+    inspect = commands.add_parser("inspect", help="list a source's tables, row counts, columns and keys")
+    inspect.add_argument("--oltp", required=True, metavar="URL_OR_FILE", help="SQLite file or SQLAlchemy URL")
+    inspect.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    inspect.set_defaults(handler=_inspect)
+
+    for register in _extra_commands():
+        register(commands)
+    return parser
+
+
+def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Command groups that live in their own modules (each adds its subparsers)."""
+    return []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from desktop_app.app import run_app
+
+        return run_app(workspace=args.workspace)
+    cancel = CancelToken()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    try:
+        return args.handler(args, cancel)
+    except Cancelled:
+        from desktop_app.console import stderr
+
+        stderr.print("cancelled; nothing half-written was kept")
+        return 130
+    except AppError as error:
+        from desktop_app.console import print_error
+
+        print_error(error)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# -- handlers -------------------------------------------------------------------------------------
+def _seed(args: argparse.Namespace, cancel: CancelToken) -> int:
+    from desktop_app.console import progress_bars, stdout
+    from desktop_app.core.oltp.demo_shop import create_shop
+
+    with progress_bars() as report:
+        result = create_shop(args.oltp, scale=args.scale, seed=args.seed, force=args.force, report=report,
+                             cancel=cancel)
+    counts = ", ".join(f"{name} {count:,}" for name, count in result.row_counts.items())
+    stdout.print(f"Created {result.path} (scale {result.scale}, seed {result.seed}): {counts}; "
+                 f"{result.total_rows:,} rows in {result.seconds:.1f} s")
+    return 0
+
+
+def _simulate(args: argparse.Namespace, cancel: CancelToken) -> int:
+    from desktop_app.console import progress_bars, stdout
+    from desktop_app.core.oltp.simulate import simulate_activity
+
+    with progress_bars() as report:
+        result = simulate_activity(args.oltp, orders=args.orders, updates=args.updates, deletes=args.deletes,
+                                   seed=args.seed, report=report, cancel=cancel)
+    for kind in ("inserted", "updated", "deleted"):
+        changes = {t: n for t, n in getattr(result, kind).items() if n}
+        stdout.print(f"{kind:>8}: " + (", ".join(f"{t} {n:,}" for t, n in changes.items()) or "nothing"))
+    stdout.print(f"clock {result.clock_start} → {result.clock_end}")
+    return 0
+
+
+def _inspect(args: argparse.Namespace, cancel: CancelToken) -> int:
+    from desktop_app.console import stdout
+    from desktop_app.core.oltp.inspect import inspect_source
+    from desktop_app.core.oltp.source import open_source
+
+    with open_source(args.oltp) as source:
+        info = inspect_source(source, cancel=cancel)
+    if args.json:
+        sys.stdout.write(json.dumps(info.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return 0
+    from rich.table import Table
+
+    stdout.print(f"[bold]{info.label}[/] ({info.dialect}), {len(info.tables)} tables")
+    for table in info.tables:
+        grid = Table(title=f"{table.name} — {table.row_count:,} rows", title_justify="left", show_edge=False)
+        for heading in ("column", "type", "null", "default", "key"):
+            grid.add_column(heading)
+        fk_of = {col: f"→ {fk.referred_table}.{fk.referred_columns[i]}"
+                 for fk in table.foreign_keys for i, col in enumerate(fk.columns)}
+        for col in table.columns:
+            key = " ".join(filter(None, ["PK" if col.primary_key else "", fk_of.get(col.name, "")]))
+            grid.add_row(col.name, col.declared_type, "yes" if col.nullable else "no", col.default or "", key)
+        stdout.print(grid)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

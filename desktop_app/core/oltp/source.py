@@ -1,0 +1,225 @@
+"""Open an OLTP source read-only and turn every way it can fail into words.
+
+A source is a path to a SQLite file or any SQLAlchemy URL. SQLite files are checked before
+SQLite sees them (exists, is a file, non-empty, has the SQLite header, is not truncated) and are
+then opened with ``mode=ro`` so that inspecting or ingesting can never modify them. A URL's
+password never appears in a message: messages use ``redacted`` forms only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import urllib.parse
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from desktop_app.core.errors import SourceError
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where a source is: a SQLite file path or a SQLAlchemy URL (kept with its password)."""
+
+    sqlite_path: Path | None = None
+    url: sa.URL | None = None
+
+    @property
+    def label(self) -> str:
+        """A display name that never contains a password."""
+        if self.sqlite_path is not None:
+            return str(self.sqlite_path)
+        assert self.url is not None
+        return self.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.sqlite_path is not None else self.url.get_backend_name()
+
+
+def parse_source(text: str) -> SourceSpec:
+    """Interpret ``text`` as a SQLAlchemy URL (``scheme://…``) or else as a SQLite file path."""
+    text = text.strip()
+    if not text:
+        raise SourceError("No source given.", "Pass a SQLite file path or a database URL.")
+    if "://" not in text:
+        return SourceSpec(sqlite_path=Path(text).expanduser())
+    try:
+        url = sa.make_url(text)
+    except (sa_exc.ArgumentError, ValueError):
+        # The text itself may hold a password, so it is not echoed back.
+        raise SourceError(
+            "The database URL is malformed.",
+            "Use the form dialect+driver://user:password@host:port/database, "
+            "e.g. postgresql+psycopg://me@localhost/shop or sqlite:///shop.sqlite.",
+        ) from None
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if not database or database == ":memory:":
+            raise SourceError("A SQLite URL must name a database file.", "Example: sqlite:///shop.sqlite")
+        return SourceSpec(sqlite_path=Path(database).expanduser())
+    return SourceSpec(url=url)
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse anything that is not a readable, complete SQLite database file."""
+    if not path.exists():
+        raise SourceError(f"No such file: {path}", "Check the path, or create the demo shop with `oltp-olap seed`.")
+    if path.is_dir():
+        raise SourceError(f"{path} is a folder, not a database file.", "Choose the .sqlite/.db file inside it.")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except PermissionError:
+        raise SourceError(f"Permission denied reading {path}.", "Check the file's permissions.") from None
+    except OSError as err:
+        raise SourceError(f"Cannot read {path}: {err.strerror}.") from None
+    if size == 0:
+        raise SourceError(f"{path} is empty (0 bytes), not a SQLite database.",
+                          "Choose another file, or create the demo shop with `oltp-olap seed`.")
+    if not header.startswith(SQLITE_HEADER):
+        raise SourceError(f"{path} is not a SQLite database (its header is wrong).",
+                          "Choose a SQLite file, or pass a database URL instead.")
+    if len(header) < 100:
+        raise SourceError(f"{path} is truncated: its 100-byte header is incomplete.",
+                          "Restore the file from a backup or re-create it.")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    page_count = int.from_bytes(header[28:32], "big")
+    # The in-header page count is valid when the change counters agree (SQLite ≥ 3.7.0 writers).
+    if header[24:28] == header[92:96] and page_count and size < page_size * page_count:
+        raise SourceError(
+            f"{path} is truncated: the header promises {page_size * page_count:,} bytes but the file "
+            f"has {size:,}.",
+            "Restore the file from a backup or re-create it.",
+        )
+
+
+def sqlite_readonly_uri(path: Path) -> str:
+    """A ``file:`` URI that opens ``path`` read-only, with every special character escaped."""
+    return "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
+
+
+def connect_sqlite_readonly(path: Path) -> sqlite3.Connection:
+    """A raw read-only sqlite3 connection (after ``check_sqlite_file``)."""
+    check_sqlite_file(path)
+    connection = sqlite3.connect(sqlite_readonly_uri(path), uri=True, timeout=BUSY_TIMEOUT_S,
+                                 check_same_thread=False)
+    return connection
+
+
+def create_engine(spec: SourceSpec) -> sa.Engine:
+    """A SQLAlchemy engine for ``spec``; SQLite files are opened read-only."""
+    if spec.sqlite_path is not None:
+        path = spec.sqlite_path
+        check_sqlite_file(path)
+        uri = sqlite_readonly_uri(path)
+        return sa.create_engine(
+            "sqlite+pysqlite://",
+            creator=lambda: sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False),
+            poolclass=sa.pool.NullPool,
+        )
+    try:
+        return sa.create_engine(spec.url, pool_pre_ping=True)
+    except sa_exc.NoSuchModuleError:
+        raise SourceError(f"Unknown database dialect {spec.url.drivername!r}.",
+                          "Use e.g. postgresql+psycopg://, mysql+pymysql:// or sqlite:///.") from None
+    except ModuleNotFoundError as err:
+        raise SourceError(f"The database driver {err.name!r} for {spec.url.drivername} is not installed.",
+                          "Install it into the environment or choose another driver.") from None
+
+
+def describe_db_error(err: BaseException, spec: SourceSpec) -> SourceError:
+    """Translate a DBAPI/SQLAlchemy error into a ``SourceError`` that names the source, not its password."""
+    original = getattr(err, "orig", None) or err
+    text = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    label = spec.label
+    lowered = text.lower()
+    if "database is locked" in lowered or "database table is locked" in lowered:
+        return SourceError(f"{label} is locked by another program.",
+                           "Wait for it to finish writing (or close it), then try again.")
+    if "malformed" in lowered or "not a database" in lowered or "disk image" in lowered:
+        return SourceError(f"{label} is corrupt: {text}.", "Restore the file from a backup or re-create it.")
+    if "unable to open" in lowered:
+        return SourceError(f"Cannot open {label}: {text}.", "Check the path and its permissions.")
+    if spec.url is not None:
+        password = spec.url.password
+        if password:
+            text = text.replace(str(password), "***")
+        if isinstance(err, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return SourceError(f"Cannot connect to {label}: {text}",
+                               "Check that the server is running and the host, port, user and password.")
+    return SourceError(f"Database error on {label}: {text}")
+
+
+@contextmanager
+def translated_errors(spec: SourceSpec):
+    """Re-raise database errors inside the block as ``SourceError`` with words for the user."""
+    try:
+        yield
+    except SourceError:
+        raise
+    except (sa_exc.DBAPIError, sa_exc.SQLAlchemyError, sqlite3.Error) as err:
+        raise describe_db_error(err, spec) from None
+
+
+class Source:
+    """An open OLTP source: a spec plus its engine. Use as a context manager to dispose of it."""
+
+    def __init__(self, spec: SourceSpec) -> None:
+        self.spec = spec
+        self.engine = create_engine(spec)
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+    @property
+    def dialect(self) -> str:
+        return self.spec.dialect
+
+    def connect(self) -> sa.Connection:
+        with translated_errors(self.spec):
+            return self.engine.connect()
+
+    def quote(self, identifier: str) -> str:
+        """Quote an identifier for this source's dialect."""
+        return self.engine.dialect.identifier_preparer.quote_identifier(identifier)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_source(text_or_spec: str | Path | SourceSpec) -> Source:
+    """Open a source and prove it answers (a cheap query), or raise ``SourceError``."""
+    if isinstance(text_or_spec, SourceSpec):
+        spec = text_or_spec
+    elif isinstance(text_or_spec, Path):
+        spec = SourceSpec(sqlite_path=text_or_spec)
+    else:
+        spec = parse_source(text_or_spec)
+    source = Source(spec)
+    try:
+        with translated_errors(spec), source.engine.connect() as connection:
+            if spec.dialect == "sqlite":
+                # Touches the schema: fails now on a corrupt or locked file, not mid-way later.
+                connection.exec_driver_sql("select count(*) from sqlite_master").scalar()
+            else:
+                connection.execute(sa.text("select 1")).scalar()
+    except BaseException:
+        source.close()
+        raise
+    return source

@@ -1,0 +1,142 @@
+"""One worker abstraction: a ``Job`` runs a core function on a thread pool and reports back
+through signals, in order: ``started``, ``progressed``…, exactly one of ``succeeded`` /
+``failed`` / ``cancelled``, then ``finished``.
+
+The core function receives ``report=`` and ``cancel=``; progress is throttled to at most ten
+signals a second, always delivering the latest state. ``JobRunner`` keeps every live job
+referenced until it finishes, runs writers on a one-thread lane, and can cancel and wait for all
+of them at shutdown.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from desktop_app.core.errors import Cancelled
+from desktop_app.core.progress import CancelToken, Progress
+
+PROGRESS_INTERVAL_S = 0.1
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """A failure as the GUI needs it: the exception and its formatted traceback."""
+
+    error: BaseException
+    details: str
+
+
+class JobSignals(QObject):
+    started = Signal()
+    progressed = Signal(object)  # Progress
+    succeeded = Signal(object)
+    failed = Signal(object)  # ErrorInfo
+    cancelled = Signal()
+    finished = Signal()
+
+
+class Job(QRunnable):
+    """``fn(*args, report=…, cancel=…, **kwargs)`` on a worker thread."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, title: str = "", **kwargs: Any) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # the runner owns the lifetime, not the pool
+        self.id = next(self._ids)
+        self.title = title or getattr(fn, "__name__", "job")
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.signals = JobSignals()
+        self.cancel_token = CancelToken()
+        self.done = threading.Event()
+        self._last_emit = 0.0
+        self._pending: Progress | None = None
+
+    # sentence-like wiring: runner.submit(job).on_success(show).on_failure(explain)
+    def on_success(self, slot: Callable[[Any], None]) -> Job:
+        self.signals.succeeded.connect(slot)
+        return self
+
+    def on_failure(self, slot: Callable[[ErrorInfo], None]) -> Job:
+        self.signals.failed.connect(slot)
+        return self
+
+    def on_progress(self, slot: Callable[[Progress], None]) -> Job:
+        self.signals.progressed.connect(slot)
+        return self
+
+    def on_finished(self, slot: Callable[[], None]) -> Job:
+        self.signals.finished.connect(slot)
+        return self
+
+    def cancel(self) -> None:
+        self.cancel_token.cancel()
+
+    def _report(self, progress: Progress) -> None:
+        now = time.monotonic()
+        self._pending = progress
+        if now - self._last_emit >= PROGRESS_INTERVAL_S:
+            self._last_emit = now
+            self._pending = None
+            self.signals.progressed.emit(progress)
+
+    def run(self) -> None:
+        signals = self.signals
+        try:
+            signals.started.emit()
+            try:
+                result = self.fn(*self.args, report=self._report, cancel=self.cancel_token, **self.kwargs)
+            except Cancelled:
+                signals.cancelled.emit()
+            except BaseException as error:  # noqa: BLE001 - every failure must reach the GUI
+                signals.failed.emit(ErrorInfo(error, traceback.format_exc()))
+            else:
+                if self._pending is not None:
+                    signals.progressed.emit(self._pending)
+                signals.succeeded.emit(result)
+        finally:
+            self.done.set()
+            signals.finished.emit()
+
+
+class JobRunner(QObject):
+    """Starts jobs on lanes (``writer``: one thread; ``read``: a small pool) and tracks live ones."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lanes = {"writer": QThreadPool(self), "read": QThreadPool(self)}
+        self._lanes["writer"].setMaxThreadCount(1)
+        self._lanes["read"].setMaxThreadCount(2)
+        self._live: dict[int, Job] = {}
+
+    @property
+    def live_jobs(self) -> list[Job]:
+        return list(self._live.values())
+
+    def submit(self, job: Job, lane: str = "read") -> Job:
+        self._live[job.id] = job
+        job.signals.finished.connect(lambda job_id=job.id: self._live.pop(job_id, None))
+        self._lanes[lane].start(job)
+        return job
+
+    def cancel_all(self) -> None:
+        for job in self.live_jobs:
+            job.cancel()
+
+    def shutdown(self, timeout_s: float = 30.0) -> bool:
+        """Cancel every job and wait for the threads; True if all stopped in time."""
+        self.cancel_all()
+        deadline = time.monotonic() + timeout_s
+        ok = True
+        for pool in self._lanes.values():
+            remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
+            ok = pool.waitForDone(remaining_ms) and ok
+        return ok

@@ -1,0 +1,46 @@
+"""Shared fixtures. Qt runs offscreen (set before any Qt import); demo shops are real SQLite files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # QT_QPA_PLATFORM=xcb overrides, to watch tests
+
+from desktop_app.core.oltp.demo_shop import create_shop  # noqa: E402
+
+SMALL_SCALE = 0.01
+
+
+@pytest.fixture(scope="session")
+def pristine_shop(tmp_path_factory) -> Path:
+    """A small demo shop built once per session; copy it (``shop``) before changing it."""
+    path = tmp_path_factory.mktemp("pristine") / "shop.sqlite"
+    create_shop(path, scale=SMALL_SCALE, seed=7)
+    return path
+
+
+@pytest.fixture
+def shop(pristine_shop, tmp_path) -> Path:
+    """A private copy of the small demo shop that a test may modify."""
+    path = tmp_path / "shop.sqlite"
+    shutil.copy(pristine_shop, path)
+    return path
+
+
+class RecordingReport:
+    """A ``report`` callback that keeps every Progress it receives."""
+
+    def __init__(self) -> None:
+        self.events = []
+
+    def __call__(self, progress) -> None:
+        self.events.append(progress)
+
+
+@pytest.fixture
+def recording_report() -> RecordingReport:
+    return RecordingReport()

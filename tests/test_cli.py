@@ -1,0 +1,42 @@
+"""The headless command line: exit codes, messages, no tracebacks."""
+
+import json
+import subprocess
+import sys
+
+from desktop_app.cli import main
+
+
+def test_help_lists_the_headless_commands():
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "--help"], capture_output=True, text=True,
+                          check=True)
+    for command in ("seed", "simulate", "inspect"):
+        assert command in done.stdout
+
+
+def test_seed_simulate_inspect_round_trip(tmp_path, capsys):
+    path = tmp_path / "shop.sqlite"
+    assert main(["seed", "--oltp", str(path), "--scale", "0.002", "--seed", "3"]) == 0
+    assert "order_items" in capsys.readouterr().out
+    assert main(["seed", "--oltp", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--force" in err and "Traceback" not in err
+    assert main(["simulate", "--oltp", str(path), "--orders", "5", "--updates", "5", "--deletes", "1",
+                 "--seed", "1"]) == 0
+    assert "inserted: " in capsys.readouterr().out
+    assert main(["inspect", "--oltp", str(path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    order_count = {t["name"]: t["row_count"] for t in info["tables"]}["orders"]
+    assert 800 <= order_count <= 805  # 800 seeded + 5 placed − at most 1 purged
+    orders = next(t for t in info["tables"] if t["name"] == "orders")
+    assert orders["primary_key"] == ["order_id"]
+
+
+def test_errors_exit_1_and_usage_exits_2(tmp_path, capsys):
+    assert main(["inspect", "--oltp", str(tmp_path / "missing.db")]) == 1
+    assert "No such file" in capsys.readouterr().err
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "seed"], capture_output=True, text=True)
+    assert done.returncode == 2 and "--oltp" in done.stderr
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "inspect", "--oltp",
+                           "postgresql://u:topsecret@127.0.0.1:9/x?connect_timeout=2"], capture_output=True, text=True)
+    assert done.returncode == 1 and "topsecret" not in done.stderr + done.stdout and "Traceback" not in done.stderr
