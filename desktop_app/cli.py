@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Command groups that live in their own modules (each adds its subparsers)."""
-    return []
+    from desktop_app import cli_ingest
+
+    return [cli_ingest.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

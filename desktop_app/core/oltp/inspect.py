@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.sql import quoted_name
 
 from desktop_app.core.errors import SourceError
 from desktop_app.core.oltp.source import Source, translated_errors
@@ -69,7 +70,7 @@ def list_tables(source: Source) -> list[str]:
 
 
 def count_rows(source: Source, table: str, connection: sa.Connection | None = None) -> int:
-    statement = sa.select(sa.func.count()).select_from(sa.table(table))
+    statement = sa.select(sa.func.count()).select_from(sa.table(quoted_name(table, True)))
     with translated_errors(source.spec):
         if connection is not None:
             return int(connection.execute(statement).scalar_one())

@@ -1,0 +1,100 @@
+"""Headless ingestion commands: ``ingest`` and ``reconcile``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from desktop_app.core.progress import CancelToken
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    ingest = commands.add_parser("ingest", help="copy the source's tables into the warehouse's raw schema",
+                                 description="Full or incremental load of OLTP tables into raw.<table> of a "
+                                             "DuckDB warehouse, reconciled after every table.")
+    ingest.add_argument("--oltp", required=True, metavar="URL_OR_FILE", help="SQLite file or SQLAlchemy URL")
+    ingest.add_argument("--warehouse", required=True, type=Path, metavar="FILE.duckdb", help="DuckDB warehouse")
+    ingest.add_argument("--mode", choices=("full", "incremental"), default="full")
+    ingest.add_argument("--tables", help="comma-separated table names (default: all)")
+    ingest.add_argument("--json", action="store_true", help="print a machine-readable report")
+    ingest.set_defaults(handler=_ingest)
+
+    reconcile = commands.add_parser("reconcile", help="compare source and warehouse: row counts and checksums")
+    reconcile.add_argument("--oltp", required=True, metavar="URL_OR_FILE")
+    reconcile.add_argument("--warehouse", required=True, type=Path, metavar="FILE.duckdb")
+    reconcile.add_argument("--tables", help="comma-separated table names (default: all loaded tables)")
+    reconcile.add_argument("--json", action="store_true")
+    reconcile.set_defaults(handler=_reconcile)
+
+
+def _tables(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def _ingest(args: argparse.Namespace, cancel: CancelToken) -> int:
+    from rich.table import Table
+
+    from desktop_app.console import progress_bars, stdout
+    from desktop_app.core.ingest.run import run_ingest
+    from desktop_app.core.olap.warehouse import Warehouse
+    from desktop_app.core.oltp.source import open_source
+
+    with open_source(args.oltp) as source, Warehouse(args.warehouse) as warehouse:
+        with progress_bars(not args.json) as report:
+            result = run_ingest(source, warehouse, mode=args.mode, tables=_tables(args.tables), report=report,
+                                cancel=cancel)
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+        return 0 if result.ok else 1
+    grid = Table(title=f"Run {result.run_id}: {result.mode} load of {result.source} → {result.warehouse}",
+                 title_justify="left")
+    for heading in ("table", "mode", "strategy", "read", "inserted", "updated", "deleted", "rows/s", "reconciled"):
+        grid.add_column(heading, justify="right" if heading in ("read", "inserted", "updated", "deleted",
+                                                                 "rows/s") else "left")
+    for t in result.tables:
+        recon = t.reconciliation["status"] if t.reconciliation else t.status
+        style = "green" if t.status == "success" else "red"
+        grid.add_row(t.table, t.mode, t.strategy, f"{t.rows_read:,}", f"{t.inserted:,}", f"{t.updated:,}",
+                     f"{t.deleted:,}", f"{t.rows_per_second:,.0f}", f"[{style}]{recon}[/]")
+    stdout.print(grid)
+    for t in result.tables:
+        for note in t.notes:
+            stdout.print(f"  [yellow]note[/] {t.table}: {note}")
+        if t.error:
+            stdout.print(f"  [red]error[/] {t.table}: {t.error}")
+    stdout.print(f"{result.status} in {result.seconds:.1f} s")
+    return 0 if result.ok else 1
+
+
+def _reconcile(args: argparse.Namespace, cancel: CancelToken) -> int:
+    from desktop_app.console import stdout
+    from desktop_app.core.errors import WarehouseError
+    from desktop_app.core.ingest.reconcile import reconcile_table
+    from desktop_app.core.ingest.run import record_reconciliation
+    from desktop_app.core.olap.warehouse import Warehouse
+    from desktop_app.core.oltp.inspect import list_tables
+    from desktop_app.core.oltp.source import open_source
+
+    with open_source(args.oltp) as source, Warehouse(args.warehouse) as warehouse:
+        loaded = warehouse.raw_tables()
+        tables = _tables(args.tables) or [t for t in list_tables(source) if t in loaded]
+        missing = [t for t in tables if t not in loaded]
+        if missing:
+            raise WarehouseError(f"Not in the warehouse: {', '.join(missing)}.", "Run `oltp-olap ingest` first.")
+        results = []
+        for table in tables:
+            source_columns = [c for c, _ in warehouse.columns("raw", table)]
+            recon = reconcile_table(source, warehouse, table, columns=source_columns, cancel=cancel)
+            record_reconciliation(warehouse.cursor(), None, recon)
+            results.append(recon)
+    if args.json:
+        sys.stdout.write(json.dumps([{"table": r.table, "status": r.status, "detail": r.detail,
+                                      "source_rows": r.source_rows, "warehouse_rows": r.warehouse_rows}
+                                     for r in results], indent=2) + "\n")
+    else:
+        for r in results:
+            colour = "green" if r.equal else "red"
+            stdout.print(f"[{colour}]{r.status:>9}[/]  {r.table}: {r.detail}")
+    return 0 if all(r.equal for r in results) else 1

@@ -1,0 +1,237 @@
+"""Write Arrow batches into the warehouse, one DuckDB transaction per table.
+
+A full load builds ``raw.<table>__loading`` and swaps it in; an incremental load stages the
+changed rows, upserts them by primary key and applies deletes. Either way the table's
+``_studio.table_state`` (its watermark) is written in the same transaction, so a watermark only
+advances when its table's load commits, and a cancelled, failed or killed load leaves the table
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import duckdb
+
+from desktop_app.core.ingest.extract import Batch, DirtyColumn
+from desktop_app.core.ingest.types import VARCHAR, widen
+from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
+
+ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
+DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
+
+
+@dataclass
+class LoadStats:
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    notes: list[str] = field(default_factory=list)
+    dirty: list[DirtyColumn] = field(default_factory=list)
+
+
+class BatchTable:
+    """A DuckDB table fed with Arrow batches; widens a column when a batch needs it."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, name: str, fallback_types: dict[str, str],
+                 types: dict[str, str] | None = None, temporary: bool = False) -> None:
+        self.cursor = cursor
+        self.name = name  # already qualified/quoted
+        self.fallback = fallback_types
+        self.types: dict[str, str | None] = dict(types or {})
+        self.temporary = temporary
+        self.created = types is not None
+        self.dirty: dict[str, DirtyColumn] = {}
+        self.widened: list[str] = []
+
+    def append(self, batch: Batch) -> None:
+        data = batch.data
+        for problem in batch.dirty:
+            self.dirty.setdefault(problem.column, problem)
+        from desktop_app.core.ingest.types import duckdb_type
+
+        incoming = {name: duckdb_type(data.schema.field(name).type) for name in data.schema.names}
+        if not self.created:
+            for name, kind in incoming.items():
+                self.types[name] = kind
+            return self._create_and_insert(data)
+        for name, kind in incoming.items():
+            if name not in self.types:
+                self.types[name] = kind or self.fallback.get(name, VARCHAR)
+                self.cursor.execute(f"ALTER TABLE {self.name} ADD COLUMN {quote(name)} {self.types[name]}")
+                continue
+            wider = widen(self.types[name], kind)
+            if wider != self.types[name]:
+                self._alter(name, wider)
+        self._insert(data)
+
+    def _alter(self, column: str, new_type: str) -> None:
+        old = self.types[column]
+        self.cursor.execute(f"ALTER TABLE {self.name} ALTER COLUMN {quote(column)} TYPE {new_type}")
+        self.types[column] = new_type
+        self.widened.append(f"{column}: {old} → {new_type}")
+
+    def _create_and_insert(self, data) -> None:
+        columns = ", ".join(f"{quote(n)} {self.types[n] or self.fallback.get(n, VARCHAR)}" for n in self.types)
+        temp = "TEMPORARY " if self.temporary else ""
+        self.cursor.execute(f"CREATE {temp}TABLE {self.name} ({columns})")
+        self.types = {n: t or self.fallback.get(n, VARCHAR) for n, t in self.types.items()}
+        self.created = True
+        self._insert(data)
+
+    def _insert(self, data) -> None:
+        self.cursor.register("__batch", data)
+        try:
+            for _attempt in range(len(self.types) + 1):
+                try:
+                    self.cursor.execute(f"INSERT INTO {self.name} BY NAME SELECT * FROM __batch")
+                    return
+                except duckdb.ConversionException as err:
+                    # A value the column's type cannot hold (text into a TIMESTAMP column): widen it.
+                    column = self._failing_column(data, str(err))
+                    if column is None:
+                        raise
+                    self._alter(column, VARCHAR)
+        finally:
+            self.cursor.unregister("__batch")
+
+    def _failing_column(self, data, message: str) -> str | None:
+        for name, kind in self.types.items():
+            if kind == VARCHAR or name not in data.schema.names:
+                continue
+            bad = self.cursor.execute(
+                f"SELECT count(*) FROM __batch WHERE {quote(name)} IS NOT NULL "
+                f"AND TRY_CAST({quote(name)} AS {kind}) IS NULL").fetchall()[0][0]
+            if bad:
+                return name
+        return None
+
+    def promote_timestamps(self, notes: list[str]) -> None:
+        """Text columns whose every value is an ISO date/timestamp become DATE/TIMESTAMP."""
+        for name, kind in list(self.types.items()):
+            if kind != VARCHAR or name in self.dirty:
+                continue
+            column = quote(name)
+            total, iso, dates, parsed, example = self.cursor.execute(
+                f"SELECT count({column}), count(*) FILTER (regexp_full_match({column}, '{ISO_PATTERN}')), "
+                f"count(*) FILTER (regexp_full_match({column}, '{DATE_PATTERN}')), "
+                f"count(TRY_CAST({column} AS TIMESTAMP)), "
+                f"min({column}) FILTER (NOT regexp_full_match({column}, '{ISO_PATTERN}')) FROM {self.name}"
+            ).fetchall()[0]
+            if not total:
+                continue
+            if iso == total and parsed == total:
+                new_type = "DATE" if dates == total else "TIMESTAMP"
+                self.cursor.execute(f"ALTER TABLE {self.name} ALTER COLUMN {column} TYPE {new_type} "
+                                    f"USING CAST({column} AS {new_type})")
+                self.types[name] = new_type
+            elif iso >= total / 2:
+                notes.append(f"{name}: kept as text — mixed date formats (e.g. {example!r})")
+
+
+def load_full(cursor: duckdb.DuckDBPyConnection, table: str, batches: Iterable[Batch], fallback: dict[str, str],
+              keep_columns: dict[str, str], stats: LoadStats, on_batch=lambda n: None) -> dict[str, str]:
+    """Build the table beside the old one and swap it in (the caller owns the transaction)."""
+    loading = qualified(RAW_SCHEMA, f"{table}__loading")
+    cursor.execute(f"DROP TABLE IF EXISTS {loading}")
+    target = BatchTable(cursor, loading, fallback)
+    for batch in batches:
+        target.append(batch)
+        stats.rows_read += batch.data.num_rows
+        on_batch(batch.data.num_rows)
+    if not target.created:  # an empty table: create it from the declared types
+        columns = ", ".join(f"{quote(n)} {t}" for n, t in fallback.items())
+        cursor.execute(f"CREATE TABLE {loading} ({columns})")
+        target.types = dict(fallback)
+    target.promote_timestamps(stats.notes)
+    for name, kind in keep_columns.items():  # dropped in the source: kept, and said so
+        if name not in target.types:
+            cursor.execute(f"ALTER TABLE {loading} ADD COLUMN {quote(name)} {kind}")
+            target.types[name] = kind
+    stats.inserted = stats.rows_read
+    stats.dirty = list(target.dirty.values())
+    stats.notes.extend(f"widened {w}" for w in target.widened)
+    cursor.execute(f"DROP TABLE IF EXISTS {qualified(RAW_SCHEMA, table)}")
+    cursor.execute(f"ALTER TABLE {loading} RENAME TO {quote(table)}")
+    return dict(target.types)
+
+
+def load_incremental(cursor: duckdb.DuckDBPyConnection, table: str, batches: Iterable[Batch],
+                     key_columns: tuple[str, ...], fallback: dict[str, str], stats: LoadStats,
+                     on_batch=lambda n: None) -> dict[str, str]:
+    """Upsert the changed rows by primary key (the caller owns the transaction)."""
+    target_name = qualified(RAW_SCHEMA, table)
+    target_types = dict(_table_types(cursor, table))
+    stage = BatchTable(cursor, quote(f"__stage_{table}"), fallback, temporary=True)
+    cursor.execute(f"DROP TABLE IF EXISTS {stage.name}")
+    for batch in batches:
+        stage.append(batch)
+        stats.rows_read += batch.data.num_rows
+        on_batch(batch.data.num_rows)
+    stats.dirty = list(stage.dirty.values())
+    if not stage.created:
+        return target_types
+    target = BatchTable(cursor, target_name, fallback, types=target_types)
+    for name, kind in stage.types.items():  # schema drift and widening, applied to the target
+        if name not in target.types:
+            cursor.execute(f"ALTER TABLE {target_name} ADD COLUMN {quote(name)} {kind}")
+            target.types[name] = kind
+            stats.notes.append(f"new column {name} ({kind}) added")
+        else:
+            wider = widen(target.types[name], kind)
+            if wider != target.types[name] and not (target.types[name] in ("TIMESTAMP", "DATE") and kind == VARCHAR
+                                                     and _casts_cleanly(cursor, stage.name, name,
+                                                                        target.types[name])):
+                target._alter(name, wider)
+    stats.notes.extend(f"widened {w}" for w in target.widened)
+    match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key_columns)
+    stats.updated = cursor.execute(
+        f"SELECT count(*) FROM {stage.name} s WHERE EXISTS (SELECT 1 FROM {target_name} t WHERE {match})"
+    ).fetchall()[0][0]
+    staged = cursor.execute(f"SELECT count(*) FROM {stage.name}").fetchall()[0][0]
+    stats.inserted = staged - stats.updated
+    # UPDATE + INSERT rather than DELETE + INSERT: columns the source no longer sends keep their values.
+    assignments = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in stage.types if c not in key_columns)
+    if assignments and stats.updated:
+        cursor.execute(f"UPDATE {target_name} AS t SET {assignments} FROM {stage.name} AS s WHERE {match}")
+    cursor.execute(f"INSERT INTO {target_name} BY NAME SELECT * FROM {stage.name} s "
+                   f"WHERE NOT EXISTS (SELECT 1 FROM {target_name} t WHERE {match})")
+    cursor.execute(f"DROP TABLE {stage.name}")
+    return dict(target.types)
+
+
+def apply_deletes(cursor: duckdb.DuckDBPyConnection, table: str, key_columns: tuple[str, ...],
+                  source_keys: Iterable[Batch]) -> int:
+    """Delete warehouse rows whose key no longer exists in the source (the caller owns the transaction)."""
+    target_name = qualified(RAW_SCHEMA, table)
+    types = dict(_table_types(cursor, table))
+    keys = BatchTable(cursor, quote(f"__keys_{table}"), {k: types[k] for k in key_columns},
+                      types={k: types[k] for k in key_columns}, temporary=True)
+    cursor.execute(f"DROP TABLE IF EXISTS {keys.name}")
+    columns = ", ".join(f"{quote(k)} {types[k]}" for k in key_columns)
+    cursor.execute(f"CREATE TEMPORARY TABLE {keys.name} ({columns})")
+    for batch in source_keys:
+        keys.append(batch)
+    match = " AND ".join(f"t.{quote(k)} = k.{quote(k)}" for k in key_columns)
+    deleted = cursor.execute(
+        f"SELECT count(*) FROM {target_name} t WHERE NOT EXISTS (SELECT 1 FROM {keys.name} k WHERE {match})"
+    ).fetchall()[0][0]
+    if deleted:
+        cursor.execute(f"DELETE FROM {target_name} t WHERE NOT EXISTS (SELECT 1 FROM {keys.name} k WHERE {match})")
+    cursor.execute(f"DROP TABLE {keys.name}")
+    return deleted
+
+
+def _casts_cleanly(cursor, stage: str, column: str, kind: str) -> bool:
+    c = quote(column)
+    bad = cursor.execute(f"SELECT count(*) FROM {stage} WHERE {c} IS NOT NULL AND TRY_CAST({c} AS {kind}) IS NULL"
+                         ).fetchall()[0][0]
+    return bad == 0
+
+
+def _table_types(cursor, table: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in cursor.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position", [RAW_SCHEMA, table]).fetchall()]

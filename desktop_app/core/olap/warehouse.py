@@ -1,0 +1,158 @@
+"""Open the DuckDB warehouse file and keep its metadata schema (``_studio``).
+
+One ``Warehouse`` owns one DuckDB connection; threads take their own ``cursor()``. Opening maps
+DuckDB's failures to words: a file that is not a DuckDB database, a file another program holds
+(DuckDB allows one writing process), a folder, an unwritable path.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+
+from desktop_app.core.errors import WarehouseError
+
+RAW_SCHEMA = "raw"
+META_SCHEMA = "_studio"
+
+METADATA_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA};
+CREATE SCHEMA IF NOT EXISTS {META_SCHEMA};
+CREATE SEQUENCE IF NOT EXISTS {META_SCHEMA}.run_ids;
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.runs (
+    run_id       BIGINT PRIMARY KEY,
+    started_at   TIMESTAMP NOT NULL,
+    finished_at  TIMESTAMP,
+    source       VARCHAR NOT NULL,
+    mode         VARCHAR NOT NULL,
+    status       VARCHAR NOT NULL,   -- running | success | failed | cancelled
+    error        VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.table_loads (
+    run_id         BIGINT NOT NULL,
+    table_name     VARCHAR NOT NULL,
+    mode           VARCHAR NOT NULL,  -- full | incremental
+    strategy       VARCHAR NOT NULL,  -- watermark:<col> | key:<col> | full
+    rows_read      BIGINT,
+    rows_inserted  BIGINT,
+    rows_updated   BIGINT,
+    rows_deleted   BIGINT,
+    seconds        DOUBLE,
+    watermark      VARCHAR,
+    status         VARCHAR NOT NULL,  -- success | failed | cancelled
+    error          VARCHAR,
+    notes          VARCHAR,
+    PRIMARY KEY (run_id, table_name)
+);
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.table_state (
+    table_name        VARCHAR PRIMARY KEY,
+    strategy          VARCHAR NOT NULL,
+    tracking_column   VARCHAR,
+    watermark         VARCHAR,
+    key_columns       VARCHAR,      -- JSON list
+    source_columns    VARCHAR,      -- JSON list of the columns seen last time
+    last_run_id       BIGINT,
+    updated_at        TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.reconciliations (
+    run_id              BIGINT,            -- NULL for an on-demand `oltp-olap reconcile`
+    table_name          VARCHAR NOT NULL,
+    checked_at          TIMESTAMP NOT NULL,
+    scope               VARCHAR NOT NULL,  -- full | keys
+    source_rows         BIGINT,
+    warehouse_rows      BIGINT,
+    source_checksum     VARCHAR,
+    warehouse_checksum  VARCHAR,
+    status              VARCHAR NOT NULL,  -- equal | different
+    detail              VARCHAR
+);
+"""
+
+
+def quote(identifier: str) -> str:
+    """Quote an identifier for DuckDB (double quotes, embedded quotes doubled)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def qualified(schema: str, table: str) -> str:
+    return f"{quote(schema)}.{quote(table)}"
+
+
+def _describe_open_error(path: Path, err: duckdb.Error) -> WarehouseError:
+    text = str(err)
+    lowered = text.lower()
+    if "lock" in lowered and ("conflicting" in lowered or "could not set" in lowered):
+        return WarehouseError(f"The warehouse {path} is in use by another program.",
+                              "Close the other program (another oltp-olap, a DuckDB shell, dbt) and try again.")
+    if "not a valid duckdb database" in lowered or "invalid" in lowered and "database" in lowered:
+        return WarehouseError(f"{path} is not a DuckDB database file.",
+                              "Choose a .duckdb file, or a new file name to create a warehouse.")
+    if "permission" in lowered or "read-only" in lowered:
+        return WarehouseError(f"Cannot write the warehouse {path}: permission denied.",
+                              "Choose a folder you can write to.")
+    first = text.splitlines()[0] if text else type(err).__name__
+    return WarehouseError(f"Cannot open the warehouse {path}: {first}")
+
+
+class Warehouse:
+    """An open warehouse file. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path).expanduser()
+        if self.path.is_dir():
+            raise WarehouseError(f"{self.path} is a folder.", "Give a file name such as warehouse.duckdb.")
+        if read_only and not self.path.exists():
+            raise WarehouseError(f"No warehouse at {self.path}.", "Run `oltp-olap ingest` first to create it.")
+        if not self.path.parent.exists():
+            raise WarehouseError(f"The folder {self.path.parent} does not exist.", "Create it or choose another path.")
+        try:
+            self.connection = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as err:
+            raise _describe_open_error(self.path, err) from None
+        self.read_only = read_only
+        self._local = threading.local()
+        if not read_only:
+            self.connection.execute(METADATA_DDL)
+
+    @property
+    def catalog(self) -> str:
+        """DuckDB's catalog name for the file (what dbt-duckdb calls the database)."""
+        return self.connection.execute("select current_database()").fetchall()[0][0]
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for the calling thread (DuckDB connections are not shared across threads)."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self.connection.cursor()
+        return cursor
+
+    def new_cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.connection.cursor()
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        row = self.cursor().execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table]).fetchall()[0]
+        return bool(row[0])
+
+    def columns(self, schema: str, table: str) -> list[tuple[str, str]]:
+        """(name, DuckDB type) of a table's columns, in order."""
+        return [(r[0], r[1]) for r in self.cursor().execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position", [schema, table]).fetchall()]
+
+    def raw_tables(self) -> list[str]:
+        return [r[0] for r in self.cursor().execute(
+            "select table_name from information_schema.tables where table_schema = ? order by 1",
+            [RAW_SCHEMA]).fetchall()]
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,209 @@
+"""Ingestion into the warehouse's raw layer: exactness, dirty data, incremental, drift, atomicity."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import duckdb
+import pytest
+
+from desktop_app.core.errors import Cancelled, SourceError, WarehouseError
+from desktop_app.core.ingest.run import run_ingest
+from desktop_app.core.olap.warehouse import Warehouse
+from desktop_app.core.oltp import shop_schema
+from desktop_app.core.oltp.simulate import simulate_activity
+from desktop_app.core.oltp.source import open_source
+from desktop_app.core.progress import CancelToken
+
+
+def ingest(source_path, warehouse_path, **kwargs):
+    with open_source(str(source_path)) as source, Warehouse(warehouse_path) as warehouse:
+        return run_ingest(source, warehouse, **kwargs)
+
+
+def rows(warehouse_path, sql):
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def assert_same_tables(a, b, tables):
+    with duckdb.connect(str(a)) as con:
+        con.execute(f"ATTACH '{b}' AS other (READ_ONLY)")
+        for table in tables:
+            for left, right in ((f"raw.{table}", f"other.raw.{table}"), (f"other.raw.{table}", f"raw.{table}")):
+                extra = con.execute(f"SELECT count(*) FROM (SELECT * FROM {left} EXCEPT ALL SELECT * FROM {right})"
+                                    ).fetchall()[0][0]
+                assert extra == 0, f"{left} has {extra} rows not in {right}"
+
+
+def test_full_load_equals_the_source_exactly(shop, tmp_path):
+    report = ingest(shop, tmp_path / "w.duckdb")
+    assert report.ok and {t.table for t in report.tables} == set(shop_schema.TABLES)
+    with sqlite3.connect(shop) as db:
+        for table in report.tables:
+            assert table.reconciliation["status"] == "equal"
+            count = db.execute(f"select count(*) from {table.table}").fetchone()[0]
+            loaded = rows(tmp_path / "w.duckdb", f"select count(*) from raw.{table.table}")[0][0]
+            assert table.rows_read == count == loaded
+        revenue = db.execute("select sum(total_cents) from orders").fetchone()[0]
+    assert rows(tmp_path / "w.duckdb", "select sum(total_cents) from raw.orders")[0][0] == revenue
+    types = dict(rows(tmp_path / "w.duckdb", "select column_name, data_type from information_schema.columns "
+                                             "where table_schema = 'raw' and table_name = 'orders'"))
+    assert types["updated_at"] == "TIMESTAMP" and types["total_cents"] == "BIGINT" and types["status"] == "VARCHAR"
+    # Formula-looking and non-ASCII text arrives untouched.
+    names = {r[0] for r in rows(tmp_path / "w.duckdb", "select first_name from raw.customers")}
+    assert '=HYPERLINK("http://example.invalid","Click")' in names
+    history = rows(tmp_path / "w.duckdb", "select status, mode from _studio.runs")
+    assert history == [("success", "full")]
+    loads = rows(tmp_path / "w.duckdb", "select count(*), min(status) from _studio.table_loads")
+    assert loads == [(8, "success")]
+
+
+def make_dirty_source(path):
+    db = sqlite3.connect(path)
+    # "big" has no declared type, so SQLite keeps a >64-bit literal as text (an INTEGER column would
+    # have turned it into a REAL by itself).
+    db.execute('create table readings (id integer primary key, "amount" integer, happened text, big, '
+               '"nothing" integer, note text, ratio real)')
+    rows_ = [(i, i * 10, f"2024-01-{1 + i % 28:02d}", i, None, "" if i % 7 == 0 else f"n{i}", i / 3)
+             for i in range(1, 200_001)]
+    rows_[150_000] = (150_001, "n/a", "2024-01-05", 1, None, "x", 0.5)            # text after 150,000 clean rows
+    rows_[150_010] = (150_011, 42, "05/01/2024", 2, None, "y", 0.25)             # another date format
+    rows_[150_020] = (150_021, 43, "2024-01-06", "123456789012345678901234567890", None, "z", 1.0)  # > 64 bits
+    db.executemany("insert into readings values (?, ?, ?, ?, ?, ?, ?)", rows_)
+    db.commit()
+    db.close()
+    return rows_
+
+
+def test_dirty_columns_keep_every_row_and_value(tmp_path):
+    source = tmp_path / "dirty.sqlite"
+    original = make_dirty_source(source)
+    report = ingest(source, tmp_path / "w.duckdb")
+    table = report.tables[0]
+    assert report.ok and table.rows_read == 200_000 and table.reconciliation["status"] == "equal"
+    dirty = {d["column"]: d for d in table.dirty_columns}
+    assert dirty["amount"]["example"] == "n/a" and dirty["big"]["example"] == "123456789012345678901234567890"
+    assert any("happened" in note and "mixed date formats" in note for note in table.notes)
+    types = dict(rows(tmp_path / "w.duckdb", "select column_name, data_type from information_schema.columns "
+                                             "where table_name = 'readings'"))
+    assert types == {"id": "BIGINT", "amount": "VARCHAR", "happened": "VARCHAR", "big": "VARCHAR",
+                     "nothing": "BIGINT", "note": "VARCHAR", "ratio": "DOUBLE"}
+    loaded = {r[0]: r[1:] for r in rows(tmp_path / "w.duckdb", "select * from raw.readings")}
+    assert len(loaded) == 200_000
+    for row in (original[0], original[149_999], original[150_000], original[150_010], original[150_020]):
+        got = loaded[row[0]]
+        assert got[0] == str(row[1]) and got[1] == row[2] and got[2] == str(row[3]) and got[3] is None
+        assert got[4] == row[5] and got[5] == row[6]
+    assert loaded[7][4] == "" and loaded[8][4] == "n8"  # empty strings stay empty strings, not NULL
+
+
+def test_incremental_after_simulate_equals_a_fresh_full_load(shop, tmp_path):
+    incremental = tmp_path / "inc.duckdb"
+    ingest(shop, incremental)
+    before = rows(incremental, "select count(*) from raw.orders")[0][0]
+    simulate_activity(shop, orders=150, updates=300, deletes=40, seed=3)
+    report = ingest(shop, incremental, mode="incremental")
+    assert report.ok
+    by_table = {t.table: t for t in report.tables}
+    orders = by_table["orders"]
+    assert orders.mode == "incremental" and orders.strategy == "watermark:updated_at"
+    assert orders.inserted >= 100 and orders.updated > 0 and orders.deleted > 0
+    assert orders.rows_read < before / 5  # only the changes were read
+    assert by_table["order_items"].deleted > 0
+    full = tmp_path / "full.duckdb"
+    ingest(shop, full)
+    assert_same_tables(incremental, full, shop_schema.TABLES)
+    watermarks = rows(incremental, "select watermark from _studio.table_loads where table_name = 'orders' "
+                                   "order by run_id")
+    assert watermarks[1][0] > watermarks[0][0]
+
+
+def test_schema_drift_adds_keeps_and_widens(tmp_path):
+    path = tmp_path / "drift.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("create table items (id integer primary key, qty integer, legacy text, updated_at text)")
+    db.executemany("insert into items values (?, ?, ?, ?)", [(i, i, "old", "2024-01-01T00:00:00") for i in range(100)])
+    db.commit()
+    warehouse = tmp_path / "w.duckdb"
+    ingest(path, warehouse)
+    db.execute("alter table items add column colour text")
+    db.execute("alter table items drop column legacy")
+    db.execute("insert into items (id, qty, updated_at, colour) values (100, 'lots', '2024-02-01T00:00:00', 'red')")
+    db.commit()
+    db.close()
+    report = ingest(path, warehouse, mode="incremental")
+    table = report.tables[0]
+    assert report.ok, table.error
+    notes = " | ".join(table.notes)
+    assert "new column colour" in notes and "legacy dropped in the source: kept" in notes
+    assert "widened qty: BIGINT → VARCHAR" in notes
+    assert rows(warehouse, "select qty, colour, legacy from raw.items where id = 100") == [("lots", "red", None)]
+    assert rows(warehouse, "select qty, legacy from raw.items where id = 5") == [("5", "old")]
+
+
+def test_cancel_mid_table_leaves_the_previous_state(shop, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    ingest(shop, warehouse, tables=["orders"])
+    before = rows(warehouse, "select count(*), sum(total_cents) from raw.orders")
+    simulate_activity(shop, orders=100, updates=0, deletes=0, seed=1)
+    token = CancelToken()
+
+    def cancel_when_loading(progress):
+        if progress.target == "order_items" and progress.done > 0:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        with open_source(str(shop)) as source, Warehouse(warehouse) as wh:
+            run_ingest(source, wh, tables=["orders", "order_items"], report=cancel_when_loading, cancel=token)
+    # orders committed before the cancel; order_items never existed and still does not.
+    assert rows(warehouse, "select count(*) from raw.orders")[0][0] == before[0][0] + 100
+    assert rows(warehouse, "select count(*) from information_schema.tables where table_name like 'order_items%'"
+                ) == [(0,)]
+    assert rows(warehouse, "select status from _studio.runs order by run_id") == [("success",), ("cancelled",)]
+
+
+def test_table_without_primary_key_and_awkward_identifiers(tmp_path):
+    path = tmp_path / "odd.sqlite"
+    db = sqlite3.connect(path)
+    db.execute('create table "order lines ""2024"" é" ("select" integer, "naïve col" text, "x""y" real)')
+    db.executemany('insert into "order lines ""2024"" é" values (?, ?, ?)', [(i, f"ü{i}", i / 2) for i in range(50)])
+    db.commit()
+    db.close()
+    warehouse = tmp_path / "w.duckdb"
+    report = ingest(path, warehouse, mode="incremental")
+    table = report.tables[0]
+    assert report.ok and table.strategy == "full" and any("no primary key" in n for n in table.notes)
+    assert rows(warehouse, 'select count(*), sum("select") from raw."order lines ""2024"" é"') == [(50, 1225)]
+    again = ingest(path, warehouse, mode="incremental")
+    assert again.ok and again.tables[0].mode == "full"
+
+
+def test_bad_warehouse_and_unknown_tables(shop, tmp_path):
+    not_duck = tmp_path / "notes.duckdb"
+    not_duck.write_text("hello")
+    with pytest.raises(WarehouseError, match="not a DuckDB database"):
+        Warehouse(not_duck)
+    assert not_duck.read_text() == "hello"
+    with pytest.raises(WarehouseError, match="is a folder"):
+        Warehouse(tmp_path)
+    with open_source(str(shop)) as source, Warehouse(tmp_path / "w.duckdb") as warehouse:
+        with pytest.raises(SourceError, match="No table 'nope'"):
+            run_ingest(source, warehouse, tables=["orders", "nope"])
+
+
+def test_warehouse_in_use_by_another_process(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "busy.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}); "
+                               "print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(WarehouseError, match="in use by another program"):
+            Warehouse(path)
+    finally:
+        holder.kill()
+        holder.wait()
