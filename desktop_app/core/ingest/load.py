@@ -53,6 +53,10 @@ class BatchTable:
         from desktop_app.core.ingest.types import duckdb_type
 
         incoming = {name: duckdb_type(data.schema.field(name).type) for name in data.schema.names}
+        for name, kind in incoming.items():  # a declared DECIMAL(p,s) beats the precision of this batch
+            declared = self.fallback.get(name, "")
+            if kind and kind.startswith("DECIMAL") and declared.startswith("DECIMAL"):
+                incoming[name] = declared
         if not self.created:
             for name, kind in incoming.items():
                 self.types[name] = kind
@@ -187,15 +191,19 @@ def load_incremental(cursor: duckdb.DuckDBPyConnection, table: str, batches: Ite
                 target._alter(name, wider)
     stats.notes.extend(f"widened {w}" for w in target.widened)
     match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key_columns)
+    # Rows re-read at the watermark boundary may be unchanged: only rows that differ count as updates.
+    changed = " OR ".join(f"t.{quote(c)} IS DISTINCT FROM CAST(s.{quote(c)} AS {target.types[c]})"
+                          for c in stage.types if c not in key_columns) or "false"
     stats.updated = cursor.execute(
-        f"SELECT count(*) FROM {stage.name} s WHERE EXISTS (SELECT 1 FROM {target_name} t WHERE {match})"
+        f"SELECT count(*) FROM {stage.name} s JOIN {target_name} t ON {match} WHERE {changed}").fetchall()[0][0]
+    stats.inserted = cursor.execute(
+        f"SELECT count(*) FROM {stage.name} s WHERE NOT EXISTS (SELECT 1 FROM {target_name} t WHERE {match})"
     ).fetchall()[0][0]
-    staged = cursor.execute(f"SELECT count(*) FROM {stage.name}").fetchall()[0][0]
-    stats.inserted = staged - stats.updated
     # UPDATE + INSERT rather than DELETE + INSERT: columns the source no longer sends keep their values.
     assignments = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in stage.types if c not in key_columns)
     if assignments and stats.updated:
-        cursor.execute(f"UPDATE {target_name} AS t SET {assignments} FROM {stage.name} AS s WHERE {match}")
+        cursor.execute(f"UPDATE {target_name} AS t SET {assignments} FROM {stage.name} AS s "
+                       f"WHERE {match} AND ({changed})")
     cursor.execute(f"INSERT INTO {target_name} BY NAME SELECT * FROM {stage.name} s "
                    f"WHERE NOT EXISTS (SELECT 1 FROM {target_name} t WHERE {match})")
     cursor.execute(f"DROP TABLE {stage.name}")

@@ -113,6 +113,8 @@ def run_ingest(source: Source, warehouse: Warehouse, *, mode: str = "full", tabl
     info = inspect_source(source, tables=chosen, with_counts=True, cancel=cancel)
     cursor = warehouse.new_cursor()
     remove_hook = cancel.on_cancel(cursor.interrupt)
+    # DuckDB admits one writing process, so a run still marked running now was killed mid-way.
+    cursor.execute(f"UPDATE {META_SCHEMA}.runs SET status = 'interrupted' WHERE status = 'running'")
     run_id = cursor.execute(f"SELECT nextval('{META_SCHEMA}.run_ids')").fetchall()[0][0]
     cursor.execute(f"INSERT INTO {META_SCHEMA}.runs VALUES (?, now()::TIMESTAMP, NULL, ?, ?, 'running', NULL)",
                    [run_id, source.label, mode])

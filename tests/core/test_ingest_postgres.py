@@ -1,0 +1,87 @@
+"""A second real dialect: PostgreSQL from Debian's packages, started by this test module.
+
+Skipped (with the reason) only where no PostgreSQL server binaries exist; under CI (CI=true) a
+missing server is a failure, because `.ci/run` installs it.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from desktop_app.core.ingest.run import run_ingest
+from desktop_app.core.olap.warehouse import Warehouse
+from desktop_app.core.oltp.source import open_source
+from tests.core.test_ingest import rows
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not bins:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing; .ci/run should have installed them")
+        pytest.skip("no PostgreSQL server binaries here (apt-get install postgresql)")
+    bindir = os.path.dirname(bins[-1])
+    data = tempfile.mkdtemp(prefix="oltp-olap-pg-")
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(data, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    subprocess.run([*as_user, f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_user, f"{bindir}/pg_ctl", "-D", data, "-w", "-l", f"{data}/log", "-o",
+                    f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_postgres_full_and_incremental(postgres_url, tmp_path):
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql('DROP TABLE IF EXISTS "Kunden" CASCADE')
+        connection.exec_driver_sql(
+            'CREATE TABLE "Kunden" (id integer PRIMARY KEY, "naïve name" text, balance numeric(12,2), '
+            'active boolean, "select" text, updated_at timestamp NOT NULL)')
+        connection.execute(sa.text('INSERT INTO "Kunden" VALUES (:id, :name, :balance, :active, :sel, :ts)'), [
+            {"id": i, "name": f"Zoë {i}", "balance": Decimal(i) / 4, "active": i % 2 == 0, "sel": "=1+1" if i == 3
+             else None, "ts": datetime(2025, 1, 1, 12, 0, i % 60)} for i in range(1, 501)])
+    warehouse = tmp_path / "w.duckdb"
+    with open_source(postgres_url) as source, Warehouse(warehouse) as wh:
+        first = run_ingest(source, wh)
+    kunden = first.tables[0]
+    assert first.ok and kunden.rows_read == 500 and kunden.reconciliation["status"] == "equal"
+    types = dict(rows(warehouse, "select column_name, data_type from information_schema.columns "
+                                 "where table_name = 'Kunden'"))
+    assert types["balance"] == "DECIMAL(12,2)" and types["active"] == "BOOLEAN" and types["updated_at"] == "TIMESTAMP"
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE \"Kunden\" SET balance = balance + 1, updated_at = '2025-02-01' WHERE id <= 10")
+        connection.exec_driver_sql("DELETE FROM \"Kunden\" WHERE id = 500")
+        connection.exec_driver_sql("INSERT INTO \"Kunden\" VALUES (501, 'Łukasz', 9.99, true, NULL, '2025-02-02')")
+    with open_source(postgres_url) as source, Warehouse(warehouse) as wh:
+        second = run_ingest(source, wh, mode="incremental")
+    kunden = second.tables[0]
+    assert second.ok and kunden.mode == "incremental" and kunden.strategy == "watermark:updated_at"
+    assert (kunden.inserted, kunden.updated, kunden.deleted) == (1, 10, 1)
+    assert rows(warehouse, 'select count(*), sum(balance) from raw."Kunden"') == [
+        (500, sum(Decimal(i) / 4 for i in range(1, 500)) + 10 + Decimal("9.99"))]
+    engine.dispose()
