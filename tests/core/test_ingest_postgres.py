@@ -72,9 +72,11 @@ def test_postgres_full_and_incremental(postgres_url, tmp_path):
     assert first.ok and kunden.rows_read == 500 and kunden.reconciliation["status"] == "equal"
     types = dict(rows(warehouse, "select column_name, data_type from information_schema.columns "
                                  "where table_name = 'Kunden'"))
-    assert types["balance"] == "DECIMAL(12,2)" and types["active"] == "BOOLEAN" and types["updated_at"] == "TIMESTAMP"
+    assert types["balance"] == "DECIMAL(12,2)" and types["active"] == "BOOLEAN"
+    assert types["updated_at"] == "TIMESTAMP"
     with engine.begin() as connection:
-        connection.exec_driver_sql("UPDATE \"Kunden\" SET balance = balance + 1, updated_at = '2025-02-01' WHERE id <= 10")
+        connection.exec_driver_sql(
+            "UPDATE \"Kunden\" SET balance = balance + 1, updated_at = '2025-02-01' WHERE id <= 10")
         connection.exec_driver_sql("DELETE FROM \"Kunden\" WHERE id = 500")
         connection.exec_driver_sql("INSERT INTO \"Kunden\" VALUES (501, 'Łukasz', 9.99, true, NULL, '2025-02-02')")
     with open_source(postgres_url) as source, Warehouse(warehouse) as wh:
