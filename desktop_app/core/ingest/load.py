@@ -166,8 +166,6 @@ def load_incremental(cursor: duckdb.DuckDBPyConnection, table: str, batches: Ite
                      key_columns: tuple[str, ...], fallback: dict[str, str], stats: LoadStats,
                      on_batch=lambda n: None) -> dict[str, str]:
     """Upsert the changed rows by primary key (the caller owns the transaction)."""
-    target_name = qualified(RAW_SCHEMA, table)
-    target_types = dict(_table_types(cursor, table))
     stage = BatchTable(cursor, quote(f"__stage_{table}"), fallback, temporary=True)
     cursor.execute(f"DROP TABLE IF EXISTS {stage.name}")
     for batch in batches:
@@ -176,9 +174,16 @@ def load_incremental(cursor: duckdb.DuckDBPyConnection, table: str, batches: Ite
         on_batch(batch.data.num_rows)
     stats.dirty = list(stage.dirty.values())
     if not stage.created:
-        return target_types
-    target = BatchTable(cursor, target_name, fallback, types=target_types)
-    for name, kind in stage.types.items():  # schema drift and widening, applied to the target
+        return dict(table_types(cursor, table))
+    return merge_stage(cursor, table, stage.name, stage.types, key_columns, fallback, stats)
+
+
+def merge_stage(cursor: duckdb.DuckDBPyConnection, table: str, stage_name: str, stage_types: dict[str, str],
+                key_columns: tuple[str, ...], fallback: dict[str, str], stats: LoadStats) -> dict[str, str]:
+    """Apply a staged set of changed rows to ``raw.<table>``: drift, widening, then UPDATE + INSERT."""
+    target_name = qualified(RAW_SCHEMA, table)
+    target = BatchTable(cursor, target_name, fallback, types=dict(table_types(cursor, table)))
+    for name, kind in stage_types.items():  # schema drift and widening, applied to the target
         if name not in target.types:
             cursor.execute(f"ALTER TABLE {target_name} ADD COLUMN {quote(name)} {kind}")
             target.types[name] = kind
@@ -186,48 +191,54 @@ def load_incremental(cursor: duckdb.DuckDBPyConnection, table: str, batches: Ite
         else:
             wider = widen(target.types[name], kind)
             if wider != target.types[name] and not (target.types[name] in ("TIMESTAMP", "DATE") and kind == VARCHAR
-                                                     and _casts_cleanly(cursor, stage.name, name,
+                                                     and _casts_cleanly(cursor, stage_name, name,
                                                                         target.types[name])):
                 target._alter(name, wider)
     stats.notes.extend(f"widened {w}" for w in target.widened)
     match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key_columns)
     # Rows re-read at the watermark boundary may be unchanged: only rows that differ count as updates.
     changed = " OR ".join(f"t.{quote(c)} IS DISTINCT FROM CAST(s.{quote(c)} AS {target.types[c]})"
-                          for c in stage.types if c not in key_columns) or "false"
+                          for c in stage_types if c not in key_columns) or "false"
     stats.updated = cursor.execute(
-        f"SELECT count(*) FROM {stage.name} s JOIN {target_name} t ON {match} WHERE {changed}").fetchall()[0][0]
+        f"SELECT count(*) FROM {stage_name} s JOIN {target_name} t ON {match} WHERE {changed}").fetchall()[0][0]
     stats.inserted = cursor.execute(
-        f"SELECT count(*) FROM {stage.name} s WHERE NOT EXISTS (SELECT 1 FROM {target_name} t WHERE {match})"
+        f"SELECT count(*) FROM {stage_name} s WHERE NOT EXISTS (SELECT 1 FROM {target_name} t WHERE {match})"
     ).fetchall()[0][0]
     # UPDATE + INSERT rather than DELETE + INSERT: columns the source no longer sends keep their values.
-    assignments = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in stage.types if c not in key_columns)
+    assignments = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in stage_types if c not in key_columns)
     if assignments and stats.updated:
-        cursor.execute(f"UPDATE {target_name} AS t SET {assignments} FROM {stage.name} AS s "
+        cursor.execute(f"UPDATE {target_name} AS t SET {assignments} FROM {stage_name} AS s "
                        f"WHERE {match} AND ({changed})")
-    cursor.execute(f"INSERT INTO {target_name} BY NAME SELECT * FROM {stage.name} s "
+    cursor.execute(f"INSERT INTO {target_name} BY NAME SELECT * FROM {stage_name} s "
                    f"WHERE NOT EXISTS (SELECT 1 FROM {target_name} t WHERE {match})")
-    cursor.execute(f"DROP TABLE {stage.name}")
+    cursor.execute(f"DROP TABLE {stage_name}")
     return dict(target.types)
+
+
+def delete_missing(cursor: duckdb.DuckDBPyConnection, table: str, key_columns: tuple[str, ...],
+                   keys_table: str) -> int:
+    """Delete warehouse rows whose key is not in ``keys_table`` (every key the source has now)."""
+    target_name = qualified(RAW_SCHEMA, table)
+    match = " AND ".join(f"t.{quote(k)} = k.{quote(k)}" for k in key_columns)
+    missing = f"FROM {target_name} t WHERE NOT EXISTS (SELECT 1 FROM {keys_table} k WHERE {match})"
+    deleted = cursor.execute(f"SELECT count(*) {missing}").fetchall()[0][0]
+    if deleted:
+        cursor.execute(f"DELETE {missing}")
+    return deleted
 
 
 def apply_deletes(cursor: duckdb.DuckDBPyConnection, table: str, key_columns: tuple[str, ...],
                   source_keys: Iterable[Batch]) -> int:
     """Delete warehouse rows whose key no longer exists in the source (the caller owns the transaction)."""
-    target_name = qualified(RAW_SCHEMA, table)
-    types = dict(_table_types(cursor, table))
-    keys = BatchTable(cursor, quote(f"__keys_{table}"), {k: types[k] for k in key_columns},
-                      types={k: types[k] for k in key_columns}, temporary=True)
+    types = dict(table_types(cursor, table))
+    key_types = {k: types[k] for k in key_columns}
+    keys = BatchTable(cursor, quote(f"__keys_{table}"), key_types, types=key_types, temporary=True)
     cursor.execute(f"DROP TABLE IF EXISTS {keys.name}")
     columns = ", ".join(f"{quote(k)} {types[k]}" for k in key_columns)
     cursor.execute(f"CREATE TEMPORARY TABLE {keys.name} ({columns})")
     for batch in source_keys:
         keys.append(batch)
-    match = " AND ".join(f"t.{quote(k)} = k.{quote(k)}" for k in key_columns)
-    deleted = cursor.execute(
-        f"SELECT count(*) FROM {target_name} t WHERE NOT EXISTS (SELECT 1 FROM {keys.name} k WHERE {match})"
-    ).fetchall()[0][0]
-    if deleted:
-        cursor.execute(f"DELETE FROM {target_name} t WHERE NOT EXISTS (SELECT 1 FROM {keys.name} k WHERE {match})")
+    deleted = delete_missing(cursor, table, key_columns, keys.name)
     cursor.execute(f"DROP TABLE {keys.name}")
     return deleted
 
@@ -239,7 +250,7 @@ def _casts_cleanly(cursor, stage: str, column: str, kind: str) -> bool:
     return bad == 0
 
 
-def _table_types(cursor, table: str) -> list[tuple[str, str]]:
+def table_types(cursor, table: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in cursor.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
         "ORDER BY ordinal_position", [RAW_SCHEMA, table]).fetchall()]

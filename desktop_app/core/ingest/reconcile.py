@@ -59,8 +59,12 @@ def _hash_sql(columns: list[str], types: dict[str, str] | None) -> str:
 
 
 def warehouse_checksum(warehouse: Warehouse, table: str, columns: list[str]) -> tuple[int, str]:
-    rows, checksum = warehouse.cursor().execute(
-        f"SELECT count(*), {_hash_sql(columns, None)} FROM {qualified(RAW_SCHEMA, table)}").fetchall()[0]
+    return warehouse_checksum_of(warehouse.cursor(), qualified(RAW_SCHEMA, table), columns)
+
+
+def warehouse_checksum_of(cursor, relation: str, columns: list[str]) -> tuple[int, str]:
+    """Row count and ``Σ hash(row)`` of a DuckDB relation over ``columns``."""
+    rows, checksum = cursor.execute(f"SELECT count(*), {_hash_sql(columns, None)} FROM {relation}").fetchall()[0]
     return int(rows), str(checksum)
 
 

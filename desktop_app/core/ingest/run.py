@@ -8,7 +8,10 @@ rolls back the table in progress and stops. Every run and table load is written 
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -21,13 +24,18 @@ from desktop_app.core.ingest.extract import SourceReader, table_clause
 from desktop_app.core.ingest.load import LoadStats, apply_deletes, load_full, load_incremental
 from desktop_app.core.ingest.plan import TablePlan, plan_table
 from desktop_app.core.ingest.reconcile import Reconciliation, reconcile_table
+from desktop_app.core.ingest.sqlite_fast import Unsupported, _sqlite_quote, open_snapshot
+from desktop_app.core.ingest.sqlite_table import load_full_sqlite, load_incremental_sqlite
 from desktop_app.core.ingest.types import declared_fallback
 from desktop_app.core.olap.warehouse import META_SCHEMA, RAW_SCHEMA, Warehouse
 from desktop_app.core.oltp.inspect import TableInfo, inspect_source, list_tables
-from desktop_app.core.oltp.source import Source
+from desktop_app.core.oltp.source import Source, describe_db_error
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
 MODES = ("full", "incremental")
+TABLES_IN_PARALLEL = 2
+INGEST_MEMORY_LIMIT = "256MB"
+SQLITE_FAST_PATH = True  # tests switch it off to prove both paths load the same warehouse
 
 
 @dataclass
@@ -112,49 +120,77 @@ def run_ingest(source: Source, warehouse: Warehouse, *, mode: str = "full", tabl
     report(Progress("ingest", 0, None, "Inspecting the source"))
     info = inspect_source(source, tables=chosen, with_counts=True, cancel=cancel)
     cursor = warehouse.new_cursor()
-    remove_hook = cancel.on_cancel(cursor.interrupt)
+    # Bounded memory whatever the table size: DuckDB spills to its temp folder beyond this.
+    cursor.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     # DuckDB admits one writing process, so a run still marked running now was killed mid-way.
     cursor.execute(f"UPDATE {META_SCHEMA}.runs SET status = 'interrupted' WHERE status = 'running'")
     run_id = cursor.execute(f"SELECT nextval('{META_SCHEMA}.run_ids')").fetchall()[0][0]
     cursor.execute(f"INSERT INTO {META_SCHEMA}.runs VALUES (?, now()::TIMESTAMP, NULL, ?, ?, 'running', NULL)",
                    [run_id, source.label, mode])
-    results: list[TableResult] = []
     total_rows = sum(t.row_count or 0 for t in info.tables)
     progress = _RunProgress(report, total_rows)
     status = "success"
-    try:
-        for table in info.tables:
+    results: dict[str, TableResult] = {}
+
+    def load(table: TableInfo) -> TableResult:
+        own = warehouse.new_cursor()  # DuckDB cursors are per thread
+        remove = cancel.on_cancel(own.interrupt)
+        try:
             cancel.raise_if_cancelled()
-            result = _ingest_table(source, warehouse, cursor, run_id, table, mode, progress, cancel)
-            results.append(result)
-            if result.status != "success":
-                status = "failed"
+            return _ingest_table(source, warehouse, own, run_id, table, mode, progress, cancel)
+        finally:
+            remove()
+            own.close()
+
+    # Two tables at a time, largest first: each load is a SQLite reader plus a DuckDB writer, and
+    # two of them keep both cores busy while one waits on a commit or a count.
+    ordered = sorted(info.tables, key=lambda t: -(t.row_count or 0))
+    try:
+        with ThreadPoolExecutor(max_workers=TABLES_IN_PARALLEL, thread_name_prefix="ingest") as pool:
+            futures = {pool.submit(load, table): table.name for table in ordered}
+            cancelled = False
+            for future in as_completed(futures):
+                try:
+                    result = future.result()
+                except Cancelled:
+                    cancelled = True
+                    continue
+                results[result.table] = result
+                if result.status != "success":
+                    status = "failed"
+            if cancelled:
+                raise Cancelled()
     except Cancelled:
         status = "cancelled"
         raise
     finally:
-        remove_hook()
-        error = "; ".join(f"{r.table}: {r.error}" for r in results if r.error) or None
+        done = [results[t.name] for t in info.tables if t.name in results]
+        error = "; ".join(f"{r.table}: {r.error}" for r in done if r.error) or None
         _safe(cursor, f"UPDATE {META_SCHEMA}.runs SET finished_at = now()::TIMESTAMP, status = ?, error = ? "
                       "WHERE run_id = ?", [status, error, run_id])
         cursor.close()
     return IngestReport(run_id, source.label, str(warehouse.path), mode, status, time.perf_counter() - started,
-                        results)
+                        [results[t.name] for t in info.tables])
 
 
 class _RunProgress:
+    """Per-table and overall progress; tables report from worker threads."""
+
     def __init__(self, report: Report, total: int) -> None:
         self.report, self.total, self.done = report, total, 0
         self.started = time.perf_counter()
+        self.lock = threading.Lock()
 
     def table(self, name: str, done: int, total: int | None, table_started: float) -> None:
         elapsed = max(time.perf_counter() - table_started, 1e-6)
         self.report(Progress("ingest", done, total, f"{done / elapsed:,.0f} rows/s", name))
 
     def overall(self, added: int) -> None:
-        self.done += added
+        with self.lock:
+            self.done += added
+            done = self.done
         elapsed = max(time.perf_counter() - self.started, 1e-6)
-        self.report(Progress("ingest", self.done, self.total or None, f"{self.done / elapsed:,.0f} rows/s", ""))
+        self.report(Progress("ingest", done, self.total or None, f"{done / elapsed:,.0f} rows/s", ""))
 
 
 def _load_state(cursor, table: str) -> dict | None:
@@ -187,11 +223,9 @@ def _ingest_table(source: Source, warehouse: Warehouse, cursor: duckdb.DuckDBPyC
         dropped = [c for c in state["source_columns"] if c not in source_columns]
         for name in dropped:
             result.notes.append(f"column {name} dropped in the source: kept in the warehouse")
-    stats = LoadStats()
     started = time.perf_counter()
-    table_expr = table_clause(info.name, source_columns)
-    reader = SourceReader(source, cancel)
     done = 0
+    expected: int | None = None
 
     def on_batch(n: int) -> None:
         nonlocal done
@@ -199,39 +233,35 @@ def _ingest_table(source: Source, warehouse: Warehouse, cursor: duckdb.DuckDBPyC
         progress.table(info.name, done, expected, started)
         progress.overall(n)
 
+    def set_expected(count: int) -> None:
+        nonlocal expected
+        expected = count
+        progress.table(info.name, 0, expected, started)
+
+    job = _TableJob(source, warehouse, cursor, run_id, info, plan, state, effective, exists, fallback,
+                    source_columns, cancel, on_batch, set_expected)
+    recon: Reconciliation | None = None
     try:
-        with reader.snapshot():
-            tracking = table_expr.c[plan.tracking_column] if plan.tracking_column else None
-            new_mark = reader.scalar(sa.select(sa.func.max(tracking))) if tracking is not None else None
-            statement = sa.select(*table_expr.columns)
-            if effective == "incremental" and state["watermark"] is not None:
-                last = decode_watermark(state["watermark"])
-                statement = statement.where(tracking >= last if plan.strategy == "watermark" else tracking > last)
-            expected = reader.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
-            progress.table(info.name, 0, expected, started)
-            cursor.execute("BEGIN TRANSACTION")
+        if source.spec.sqlite_path is not None and SQLITE_FAST_PATH:
             try:
-                if effective == "full":
-                    keep = {n: t for n, t in warehouse.columns(RAW_SCHEMA, info.name) if n not in source_columns} \
-                        if exists else {}
-                    load_full(cursor, info.name, reader.batches(statement), fallback, keep, stats, on_batch)
-                else:
-                    load_incremental(cursor, info.name, reader.batches(statement), plan.key_columns, fallback,
-                                     stats, on_batch)
-                    key_select = sa.select(*(table_expr.c[k] for k in plan.key_columns))
-                    stats.deleted = apply_deletes(cursor, info.name, plan.key_columns, reader.batches(key_select))
-                result.watermark = encode_watermark(new_mark)
-                _save_state(cursor, info.name, plan, result.watermark, source_columns, run_id)
-                cancel.raise_if_cancelled()  # the last moment a cancel can still undo this table
-                cursor.execute("COMMIT")
-            except BaseException:
-                _safe(cursor, "ROLLBACK")
-                raise
+                stats, recon, new_mark = job.run_fast()
+            except Unsupported as why:
+                progress.overall(-done)
+                done = 0
+                result.notes.append(f"loaded through the general path ({why})")
+                stats, recon, new_mark = job.run_arrow()
+        else:
+            stats, recon, new_mark = job.run_arrow()
+        result.watermark = encode_watermark(new_mark)
     except Cancelled:
         result.status, result.error = "cancelled", "cancelled by the user"
         _record_load(cursor, run_id, result, started)
         raise
-    except duckdb.InterruptException:
+    except (duckdb.InterruptException, sqlite3.OperationalError) as err:
+        if isinstance(err, sqlite3.OperationalError) and "interrupt" not in str(err):
+            result.status, result.error = "failed", describe_db_error(err, source.spec).user_message
+            _record_load(cursor, run_id, result, started)
+            return result
         result.status, result.error = "cancelled", "cancelled by the user"
         _record_load(cursor, run_id, result, started)
         raise Cancelled() from None
@@ -244,9 +274,13 @@ def _ingest_table(source: Source, warehouse: Warehouse, cursor: duckdb.DuckDBPyC
                                                                          stats.updated, stats.deleted)
     result.notes.extend(stats.notes)
     result.dirty_columns = [{"column": d.column, "example": d.example, "reason": d.reason} for d in stats.dirty]
-    result.notes.extend(f"{d.column}: loaded as text — {d.reason} (e.g. {d.example!r})" for d in stats.dirty)
+    if not any(d.column in note for d in stats.dirty for note in stats.notes):
+        result.notes.extend(f"{d.column}: loaded as text — {d.reason} (e.g. {d.example!r})" for d in stats.dirty)
     result.seconds = time.perf_counter() - started
-    recon = _reconcile(source, warehouse, cursor, run_id, info, plan, effective, cancel)
+    if recon is None:
+        recon = _reconcile(source, warehouse, cursor, run_id, info, plan, effective, cancel)
+    else:
+        record_reconciliation(cursor, run_id, recon)
     result.reconciliation = {"scope": recon.scope, "status": recon.status, "detail": recon.detail,
                              "source_rows": recon.source_rows, "warehouse_rows": recon.warehouse_rows}
     result.status = "success" if recon.equal else "failed"
@@ -254,6 +288,92 @@ def _ingest_table(source: Source, warehouse: Warehouse, cursor: duckdb.DuckDBPyC
         result.error = f"reconciliation failed: {recon.detail}"
     _record_load(cursor, run_id, result, started)
     return result
+
+
+class _TableJob:
+    """One table's load through either path, each in its own snapshot and DuckDB transaction."""
+
+    def __init__(self, source, warehouse, cursor, run_id, info, plan, state, mode, exists, fallback, columns,
+                 cancel, on_batch, set_expected) -> None:
+        self.source, self.warehouse, self.cursor, self.run_id = source, warehouse, cursor, run_id
+        self.info, self.plan, self.state, self.mode, self.exists = info, plan, state, mode, exists
+        self.fallback, self.columns, self.cancel = fallback, columns, cancel
+        self.on_batch, self.set_expected = on_batch, set_expected
+
+    def _kept_columns(self) -> dict[str, str]:
+        if not self.exists:
+            return {}
+        return {n: t for n, t in self.warehouse.columns(RAW_SCHEMA, self.info.name) if n not in self.columns}
+
+    def _last_mark(self):
+        return decode_watermark(self.state["watermark"]) if self.mode == "incremental" else None
+
+    def _commit(self, new_mark) -> None:
+        _save_state(self.cursor, self.info.name, self.plan, encode_watermark(new_mark), self.columns, self.run_id)
+        self.cancel.raise_if_cancelled()  # the last moment a cancel can still undo this table
+        self.cursor.execute("COMMIT")
+
+    def run_fast(self):
+        plan, table = self.plan, self.info.name
+        db = open_snapshot(self.source.spec.sqlite_path)
+        remove = self.cancel.on_cancel(db.interrupt)
+        try:
+            quoted = _sqlite_quote(table)
+            tracking = _sqlite_quote(plan.tracking_column) if plan.tracking_column else None
+            new_mark = db.execute(f"SELECT max({tracking}) FROM {quoted}").fetchone()[0] if tracking else None
+            last = self._last_mark()
+            if self.mode == "incremental" and last is not None:
+                op = ">=" if plan.strategy == "watermark" else ">"
+                count = db.execute(f"SELECT count(*) FROM {quoted} WHERE {tracking} {op} ?", (last,)).fetchone()[0]
+            else:
+                count = db.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0]
+            self.set_expected(count)
+            declared = {c.name: c.declared_type for c in self.info.columns}
+            self.cursor.execute("BEGIN TRANSACTION")
+            try:
+                if self.mode == "full":
+                    loaded = load_full_sqlite(db, self.cursor, table, self.columns, declared, self._kept_columns(),
+                                              count, self.cancel, self.on_batch)
+                else:
+                    loaded = load_incremental_sqlite(db, self.cursor, table, self.columns, plan, last,
+                                                     self.fallback, self.cancel, self.on_batch)
+                self._commit(new_mark)
+            except BaseException:
+                _safe(self.cursor, "ROLLBACK")
+                raise
+            return loaded.stats, loaded.reconciliation, new_mark
+        finally:
+            remove()
+            db.close()
+
+    def run_arrow(self):
+        plan, table = self.plan, self.info.name
+        stats = LoadStats()
+        table_expr = table_clause(table, self.columns)
+        reader = SourceReader(self.source, self.cancel)
+        with reader.snapshot():
+            tracking = table_expr.c[plan.tracking_column] if plan.tracking_column else None
+            new_mark = reader.scalar(sa.select(sa.func.max(tracking))) if tracking is not None else None
+            statement = sa.select(*table_expr.columns)
+            last = self._last_mark()
+            if self.mode == "incremental" and last is not None:
+                statement = statement.where(tracking >= last if plan.strategy == "watermark" else tracking > last)
+            self.set_expected(reader.scalar(sa.select(sa.func.count()).select_from(statement.subquery())))
+            self.cursor.execute("BEGIN TRANSACTION")
+            try:
+                if self.mode == "full":
+                    load_full(self.cursor, table, reader.batches(statement), self.fallback, self._kept_columns(),
+                              stats, self.on_batch)
+                else:
+                    load_incremental(self.cursor, table, reader.batches(statement), plan.key_columns,
+                                     self.fallback, stats, self.on_batch)
+                    key_select = sa.select(*(table_expr.c[k] for k in plan.key_columns))
+                    stats.deleted = apply_deletes(self.cursor, table, plan.key_columns, reader.batches(key_select))
+                self._commit(new_mark)
+            except BaseException:
+                _safe(self.cursor, "ROLLBACK")
+                raise
+        return stats, None, new_mark
 
 
 def _reconcile(source, warehouse, cursor, run_id, info, plan: TablePlan, mode, cancel) -> Reconciliation:

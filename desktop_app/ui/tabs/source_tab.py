@@ -68,7 +68,7 @@ class SourceTab(QWidget):
         self.splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
-        layout.addWidget(self.splitter)
+        layout.addWidget(self.splitter, 1)  # the tables get the height, not the one-line heading
 
     def set_source(self, location: str) -> Job:
         self.location = location
