@@ -27,13 +27,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace", type=Path, help="workspace folder for the window (default: your data folder)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="headless commands")
 
-    seed = commands.add_parser("seed", help="create the demo shop (a SQLite e-commerce database)",
-                               description="Create the built-in demo shop: a normalised e-commerce SQLite "
-                                           "database. Scale 1 ≈ 1,000,000 order items.")
-    seed.add_argument("--oltp", required=True, type=Path, metavar="FILE", help="SQLite file to create")
+    seed = commands.add_parser("seed", help="create the demo shop (--oltp), or load the project's CSV seeds "
+                                            "(--warehouse, as dbt seed)",
+                               description="With --oltp: create the built-in demo shop, a normalised e-commerce "
+                                           "SQLite database (scale 1 ≈ 1,000,000 order items). With --warehouse: "
+                                           "load the dbt project's CSV seeds into the warehouse, as `dbt seed`.")
+    seed.add_argument("--oltp", type=Path, metavar="FILE", help="demo shop SQLite file to create")
     seed.add_argument("--scale", type=float, default=0.05, help="size; 1 ≈ 1M order items (default 0.05)")
     seed.add_argument("--seed", type=int, default=42, help="random seed: same seed, same data (default 42)")
     seed.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    from desktop_app import cli_models
+
+    cli_models.add_model_options(seed, "seed")
     seed.set_defaults(handler=_seed)
 
     simulate = commands.add_parser("simulate", help="apply realistic shop traffic (inserts, updates, deletes)",
@@ -58,9 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Command groups that live in their own modules (each adds its subparsers)."""
-    from desktop_app import cli_ingest
+    from desktop_app import cli_ingest, cli_models
 
-    return [cli_ingest.register]
+    return [cli_ingest.register, cli_models.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,7 +96,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- handlers -------------------------------------------------------------------------------------
 def _seed(args: argparse.Namespace, cancel: CancelToken) -> int:
     from desktop_app.console import progress_bars, stdout
+    from desktop_app.core.errors import AppError
     from desktop_app.core.oltp.demo_shop import create_shop
+
+    if (args.oltp is None) == (args.warehouse is None):
+        raise AppError("seed needs exactly one of --oltp FILE (create the demo shop) or --warehouse FILE "
+                       "(load the project's CSV seeds).", "See `oltp-olap seed --help`.")
+    if args.warehouse is not None:
+        from desktop_app import cli_models
+
+        return cli_models.handle(args, cancel, "seed")
 
     with progress_bars() as report:
         result = create_shop(args.oltp, scale=args.scale, seed=args.seed, force=args.force, report=report,
