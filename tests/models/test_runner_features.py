@@ -42,8 +42,8 @@ def test_naming_config_precedence_tags_and_artefacts(tiny):
     """)
     result = run(project)
     assert result.ok
-    names = set(query(wh, "select table_schema || '.' || table_name || ':' || table_type from information_schema.tables "
-                          "where table_schema like 'main%'"))
+    names = set(query(wh, "select table_schema || '.' || table_name || ':' || table_type "
+                          "from information_schema.tables where table_schema like 'main%'"))
     # file config (view) beats yml (table); yml alias applies; custom schema → main_reporting
     assert names == {("main.stg_people:VIEW",), ("main_reporting.people_by_name:VIEW",)}
     manifest = json.loads((project / "target" / "manifest.json").read_text())
@@ -196,7 +196,8 @@ def test_custom_generate_schema_name_macro_is_honoured(tiny):
     write_project(project, {
         "macros/schemas.sql": """
             {% macro generate_schema_name(custom_schema_name, node) -%}
-                {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+                {%- if custom_schema_name is none -%}{{ target.schema }}
+                {%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
             {%- endmacro %}
         """,
         "models/m.sql": "{{ config(schema='reporting') }} select 1 as x",
