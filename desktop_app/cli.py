@@ -71,6 +71,9 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "seed" and (args.oltp is None) == (args.warehouse is None):
+        parser.error("seed needs exactly one of --oltp FILE (create the demo shop) or --warehouse FILE "
+                     "(load the project's CSV seeds)")
     if args.command is None:
         from desktop_app.app import run_app
 
@@ -96,12 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- handlers -------------------------------------------------------------------------------------
 def _seed(args: argparse.Namespace, cancel: CancelToken) -> int:
     from desktop_app.console import progress_bars, stdout
-    from desktop_app.core.errors import AppError
     from desktop_app.core.oltp.demo_shop import create_shop
 
-    if (args.oltp is None) == (args.warehouse is None):
-        raise AppError("seed needs exactly one of --oltp FILE (create the demo shop) or --warehouse FILE "
-                       "(load the project's CSV seeds).", "See `oltp-olap seed --help`.")
     if args.warehouse is not None:
         from desktop_app import cli_models
 
