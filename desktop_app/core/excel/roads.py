@@ -1,0 +1,100 @@
+"""Two roads, one truth: compare the final report's figures with the model marts, figure by figure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+
+from desktop_app.core.errors import ExportError
+from desktop_app.core.olap.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class FigureCheck:
+    figure: str
+    excel: object
+    models: object
+
+    @property
+    def equal(self) -> bool:
+        return _norm(self.excel) == _norm(self.models)
+
+    @property
+    def status(self) -> str:
+        return "equal" if self.equal else "different"
+
+
+def _norm(value):
+    if value is None:
+        return None
+    if isinstance(value, float | int | Decimal):
+        return round(Decimal(str(value)), 2)
+    return value
+
+
+def _month(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def reconcile_roads(report_path: Path, warehouse: Warehouse) -> list[FigureCheck]:
+    """Every figure of the report's pivot, summary and top lists against the marts."""
+    report_path = Path(report_path)
+    if not report_path.exists():
+        raise ExportError(f"No final report at {report_path}.", "Run the Excel stages first.")
+    try:
+        book = openpyxl.load_workbook(report_path, data_only=True, read_only=True)
+    except Exception as err:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
+        raise ExportError(f"{report_path} is not a readable workbook ({err}).") from None
+    needed = {"Summary", "Monthly revenue", "Top customers", "Top products"}
+    if not needed <= set(book.sheetnames):
+        raise ExportError(f"{report_path} is not a final report (missing {', '.join(needed - set(book.sheetnames))}).")
+    cursor = warehouse.new_cursor()
+    try:
+        marts = {(m, d): r for m, d, r in cursor.execute(
+            "select order_month, department, revenue from main_marts.monthly_revenue_by_category").fetchall()}
+    except Exception as err:  # noqa: BLE001 - a missing mart is a user-fixable state
+        raise ExportError("The warehouse has no model marts yet.", "Build the models first (oltp-olap build).") \
+            from err
+    checks: list[FigureCheck] = []
+    rows = list(book["Monthly revenue"].iter_rows(values_only=True))
+    header = rows[0]
+    departments = [d for d in header[1:-1]]
+    # The report's total is a SUM over these cells; summing them here checks the figure even when a
+    # tool saved the file without cached formula results.
+    pivot_total = sum(Decimal(str(v)) for row in rows[1:-1] for v in row[1:-1] if isinstance(v, int | float))
+    for row in rows[1:-1]:
+        month = _month(row[0])
+        for j, department in enumerate(departments, 1):
+            excel = row[j] or 0
+            models = marts.pop((month, department), Decimal(0))
+            if excel or models:
+                checks.append(FigureCheck(f"revenue {month:%Y-%m} {department}", excel, models))
+    for (month, department), revenue in marts.items():  # a month or department only the models have
+        checks.append(FigureCheck(f"revenue {month:%Y-%m} {department}", None, revenue))
+    summary = {r[0]: r[1] for r in book["Summary"].iter_rows(min_row=4, max_row=7, values_only=True)}
+    total, orders, customers = cursor.execute("""
+        select (select sum(revenue) from main_marts.daily_revenue),
+               (select count(*) from main_marts.fct_orders where is_revenue),
+               (select count(*) from main_marts.customer_lifetime_value)""").fetchall()[0]
+    checks += [FigureCheck("total revenue", pivot_total, total),
+               FigureCheck("revenue orders", summary.get("Orders"), orders),
+               FigureCheck("active customers", summary.get("Active customers"), customers)]
+    for sheet, sql, label in (
+            ("Top customers", "select customer_id, lifetime_revenue from main_marts.customer_lifetime_value "
+                              "order by lifetime_revenue desc, customer_id limit ?", "customer"),
+            ("Top products", "select product_id, revenue from main_marts.product_performance "
+                             "order by revenue desc, product_id limit ?", "product")):
+        excel_rows = list(book[sheet].iter_rows(min_row=2, values_only=True))
+        model_rows = cursor.execute(sql, [len(excel_rows)]).fetchall()
+        for rank, (excel_row, model_row) in enumerate(zip(excel_rows, model_rows, strict=False), 1):
+            checks.append(FigureCheck(f"top {label} #{rank} id", excel_row[1], model_row[0]))
+            checks.append(FigureCheck(f"top {label} #{rank} revenue", excel_row[-1], model_row[1]))
+    cursor.close()
+    book.close()
+    return checks

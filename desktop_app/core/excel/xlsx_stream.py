@@ -1,0 +1,188 @@
+"""A streaming .xlsx writer whose rows are rendered by DuckDB.
+
+Measured on 1,021,868 order lines (bench/excel.py): pandas ``to_excel`` (openpyxl) ≈ 190 s,
+xlsxwriter in constant-memory mode ≈ 41 s, this ≈ 5 s. Each worksheet row is produced as XML text
+by a DuckDB query (C code, all cores) and streamed into the zip in batches, so Python never
+touches a cell and memory stays flat. It writes only what the data sheets need: typed cells
+(numbers, booleans, dates and timestamps as Excel serials with formats, inline strings), a bold
+frozen header, an autofilter, column widths. Text is always a string cell, never a formula; text
+that looks like one (``= + - @``, tab, CR) also gets Excel's quote prefix, so editing the cell
+later keeps it text. Charts, formulas and the like are left to xlsxwriter (stage 3).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from desktop_app.core.progress import NEVER, CancelToken
+
+MAX_ROWS = 1_048_576  # Excel's limit, header included
+BATCH_ROWS = 100_000
+
+# Style indexes into STYLES_XML's cellXfs.
+DEFAULT, HEADER, DATETIME, DATE, DECIMAL, INTEGER, QUOTED = range(7)
+
+STYLES_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/><numFmt numFmtId="165" formatCode="yyyy-mm-dd"/><numFmt numFmtId="166" formatCode="#,##0.00"/></numFmts>
+<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font><font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>
+<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill><fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill></fills>
+<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
+<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
+<cellXfs count="7">
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
+<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>
+<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>
+</cellXfs>
+<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
+</styleSheet>"""
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _text_cell(expression: str) -> str:
+    clean = (f"replace(replace(replace(regexp_replace(CAST({expression} AS VARCHAR), "
+             f"'[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F]', '', 'g'), '&', '&amp;'), '<', '&lt;'), '>', '&gt;')")
+    return (f"CASE WHEN {expression} IS NULL THEN '<c/>' "
+            f"WHEN regexp_matches(CAST({expression} AS VARCHAR), '^[=+\\-@\\t\\r]') "
+            f"THEN '<c s=\"{QUOTED}\" t=\"inlineStr\"><is><t xml:space=\"preserve\">' || {clean} || '</t></is></c>' "
+            f"ELSE '<c t=\"inlineStr\"><is><t xml:space=\"preserve\">' || {clean} || '</t></is></c>' END")
+
+
+def cell_expression(column: str, duck_type: str) -> str:
+    """SQL that renders one value of ``column`` as a <c> element."""
+    q = '"' + column.replace('"', '""') + '"'
+    upper = duck_type.upper()
+    if upper.startswith("TIMESTAMP"):
+        return (f"CASE WHEN {q} IS NULL THEN '<c/>' ELSE '<c s=\"{DATETIME}\"><v>' || "
+                f"CAST(epoch(CAST({q} AS TIMESTAMP)) / 86400.0 + 25569 AS VARCHAR) || '</v></c>' END")
+    if upper == "DATE":
+        return (f"CASE WHEN {q} IS NULL THEN '<c/>' ELSE '<c s=\"{DATE}\"><v>' || "
+                f"CAST(CAST({q} - DATE '1899-12-30' AS BIGINT) AS VARCHAR) || '</v></c>' END")
+    if upper == "BOOLEAN":
+        return f"CASE WHEN {q} IS NULL THEN '<c/>' WHEN {q} THEN '<c t=\"b\"><v>1</v></c>' ELSE '<c t=\"b\"><v>0</v></c>' END"
+    if upper.startswith("DECIMAL") or upper in ("DOUBLE", "FLOAT", "REAL"):
+        return (f"CASE WHEN {q} IS NULL OR NOT isfinite(CAST({q} AS DOUBLE)) THEN '<c/>' "
+                f"ELSE '<c s=\"{DECIMAL}\"><v>' || CAST({q} AS VARCHAR) || '</v></c>' END")
+    if upper in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT",
+                 "HUGEINT"):
+        return f"CASE WHEN {q} IS NULL THEN '<c/>' ELSE '<c s=\"{INTEGER}\"><v>' || CAST({q} AS VARCHAR) || '</v></c>' END"
+    if upper == "BLOB":
+        return _text_cell(f"hex({q})")
+    return _text_cell(q)
+
+
+def width_for(name: str, duck_type: str) -> float:
+    upper = duck_type.upper()
+    base = {"TIMESTAMP": 20, "DATE": 12, "BOOLEAN": 8}.get(upper.split("(")[0], 14 if upper.startswith("DEC") else 12)
+    if upper == "VARCHAR":
+        base = 22
+    return max(base, min(len(name) + 4, 40))
+
+
+@dataclass
+class SheetResult:
+    name: str
+    rows: int
+    columns: list[tuple[str, str]] = field(default_factory=list)
+
+
+class StreamingWorkbook:
+    """Write sheets from DuckDB relations into ``path`` (normally a temp file from ``atomic_target``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.zip = zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.sheets: list[SheetResult] = []
+
+    def add_sheet(self, cursor, name: str, relation: str, *, order_by_first: bool = False,
+                  on_rows=lambda n: None, cancel: CancelToken = NEVER) -> SheetResult:
+        """Write every row of ``relation`` (a table name or a parenthesised query) as sheet ``name``,
+        sorted by its first column (usually the key) if asked."""
+        columns = [(r[0], r[1]) for r in cursor.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+        index = len(self.sheets) + 1
+        header = "".join(f'<c s="{HEADER}" t="inlineStr"><is><t>{escape(c)}</t></is></c>' for c, _ in columns)
+        last = _column_letter(len(columns) - 1)
+        row_sql = "'<row>' || " + " || ".join(cell_expression(c, t) for c, t in columns) + " || '</row>'"
+        first = '"' + columns[0][0].replace('"', '""') + '"'
+        ordering = f" ORDER BY {first}" if order_by_first else ""
+        rows = 0
+        with self.zip.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True) as out:
+            cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{width_for(c, t)}" customWidth="1"/>'
+                           for i, (c, t) in enumerate(columns))
+            out.write(('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                       '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                       'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                       '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+                       'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
+                       f'<cols>{cols}</cols><sheetData><row>{header}</row>').encode())
+            result = cursor.execute(f"SELECT {row_sql} FROM {relation}{ordering}")
+            while True:
+                cancel.raise_if_cancelled()
+                batch = result.fetchmany(BATCH_ROWS)
+                if not batch:
+                    break
+                out.write("".join(r[0] for r in batch).encode())
+                rows += len(batch)
+                on_rows(len(batch))
+            out.write(f'</sheetData><autoFilter ref="A1:{last}{rows + 1}"/></worksheet>'.encode())
+        sheet = SheetResult(name, rows, columns)
+        self.sheets.append(sheet)
+        return sheet
+
+    def close(self) -> None:
+        names = [s.name for s in self.sheets]
+        sheets_xml = "".join(f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, 1))
+        defined = "".join(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
+            f"'{escape(s.name)}'!$A$1:${_column_letter(len(s.columns) - 1)}${s.rows + 1}</definedName>"
+            for i, s in enumerate(self.sheets))
+        self.zip.writestr("xl/workbook.xml", (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f"<sheets>{sheets_xml}</sheets><definedNames>{defined}</definedNames></workbook>"))
+        rels = "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                       f'relationships/worksheet" Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(names) + 1))
+        rels += (f'<Relationship Id="rId{len(names) + 1}" Type="http://schemas.openxmlformats.org/officeDocument/'
+                 '2006/relationships/styles" Target="styles.xml"/>')
+        self.zip.writestr("xl/_rels/workbook.xml.rels", (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>'))
+        self.zip.writestr("xl/styles.xml", STYLES_XML)
+        overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+                            'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                            for i in range(1, len(names) + 1))
+        self.zip.writestr("[Content_Types].xml", (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/styles.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            f"{overrides}</Types>"))
+        self.zip.writestr("_rels/.rels", (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'officeDocument" Target="xl/workbook.xml"/></Relationships>'))
+        self.zip.close()
+
+    def abort(self) -> None:
+        self.zip.close()
