@@ -1,29 +1,63 @@
-"""QApplication bootstrap: names, icon, logging, exception hooks, the main window."""
+"""QApplication bootstrap: names, icon, palette, logging, exception hooks, the main window."""
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 from pathlib import Path
 
 from desktop_app import APP_ID, APP_NAME
 from desktop_app.paths import Workspace, default_workspace, resource
 
+log = logging.getLogger(__name__)
 
-def run_app(workspace: Path | None = None) -> int:
+
+def apply_system_palette(app) -> None:
+    """Fusion with a dark palette when the system asks for dark, so every widget follows it."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QPalette
+
+    app.setStyle("Fusion")
+    if app.styleHints().colorScheme() != Qt.ColorScheme.Dark:
+        return
+    palette = QPalette()
+    for role, colour in ((QPalette.ColorRole.Window, "#202124"), (QPalette.ColorRole.WindowText, "#e8eaed"),
+                         (QPalette.ColorRole.Base, "#17181a"), (QPalette.ColorRole.AlternateBase, "#26272b"),
+                         (QPalette.ColorRole.Text, "#e8eaed"), (QPalette.ColorRole.Button, "#2b2c30"),
+                         (QPalette.ColorRole.ButtonText, "#e8eaed"), (QPalette.ColorRole.Highlight, "#1f6feb"),
+                         (QPalette.ColorRole.HighlightedText, "#ffffff"), (QPalette.ColorRole.ToolTipBase, "#2b2c30"),
+                         (QPalette.ColorRole.ToolTipText, "#e8eaed")):
+        palette.setColor(role, QColor(colour))
+    app.setPalette(palette)
+
+
+def create_app():
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.ui.main_window import MainWindow
-
-    space = Workspace(workspace or default_workspace()).ensure()
-    logging.basicConfig(filename=space.logs_dir / "app.log", level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName(APP_ID)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_ID)
     app.setWindowIcon(QIcon(str(resource("icons", "app.png"))))
+    apply_system_palette(app)
+    return app
+
+
+def run_app(workspace: Path | None = None) -> int:
+    space = Workspace(workspace or default_workspace()).ensure()
+    logging.basicConfig(filename=space.logs_dir / "app.log", level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    from desktop_app.ui.main_window import MainWindow
+
+    def log_unhandled(kind, value, tb) -> None:
+        log.error("Unhandled exception", exc_info=(kind, value, tb))
+
+    sys.excepthook = log_unhandled
+    threading.excepthook = lambda args: log.error("Unhandled exception in %s", args.thread,
+                                                  exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
     window = MainWindow(space)
     window.show()
     window.start()

@@ -65,7 +65,7 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Command groups that live in their own modules (each adds its subparsers)."""
     from desktop_app import cli_excel, cli_ingest, cli_models
 
-    return [cli_ingest.register, cli_models.register, cli_excel.register]
+    return [cli_ingest.register, cli_models.register, cli_excel.register, cli_excel.register_pipeline]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -72,3 +72,28 @@ def _roads(args: argparse.Namespace, cancel: CancelToken) -> int:
 
     with Warehouse(args.warehouse) as warehouse:
         return _print_roads(args.report, warehouse, args.json)
+
+
+def register_pipeline(commands: argparse._SubParsersAction) -> None:
+    pipeline = commands.add_parser("pipeline", help="run everything: ingest → build models → Excel stages → "
+                                                    "reconcile the two roads")
+    pipeline.add_argument("--oltp", required=True, metavar="URL_OR_FILE")
+    pipeline.add_argument("--warehouse", required=True, type=Path, metavar="FILE.duckdb")
+    pipeline.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for the workbooks")
+    pipeline.add_argument("--project", type=Path, help="dbt project (default: the bundled sql/)")
+    pipeline.add_argument("--mode", choices=("full", "incremental"), default="incremental")
+    pipeline.set_defaults(handler=_pipeline)
+
+
+def _pipeline(args: argparse.Namespace, cancel: CancelToken) -> int:
+    from desktop_app.console import progress_bars, stdout
+    from desktop_app.core.pipeline import run_pipeline
+    from desktop_app.paths import sql_project_dir
+
+    with progress_bars() as report:
+        result = run_pipeline(args.oltp, args.warehouse, args.project or sql_project_dir(), args.out,
+                              mode=args.mode, target_dir=args.out / "target", report=report, cancel=cancel)
+    for line in result.summary():
+        stdout.print(line)
+    stdout.print("[green]everything checked out[/]" if result.ok else "[red]something did not check out[/]")
+    return 0 if result.ok else 1

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from desktop_app.core.errors import Cancelled
 from desktop_app.core.progress import CancelToken, Progress
@@ -57,6 +57,7 @@ class Job(QRunnable):
         self.signals = JobSignals()
         self.cancel_token = CancelToken()
         self.done = threading.Event()
+        self.queued = True  # submitted, not yet handed to a thread
         self._last_emit = 0.0
         self._pending: Progress | None = None
 
@@ -112,20 +113,33 @@ class JobRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._lanes = {"writer": QThreadPool(self), "read": QThreadPool(self)}
+        self._lanes = {"writer": QThreadPool(self), "read": QThreadPool(self), "preview": QThreadPool(self)}
         self._lanes["writer"].setMaxThreadCount(1)
         self._lanes["read"].setMaxThreadCount(2)
+        self._lanes["preview"].setMaxThreadCount(1)  # a preview's cursor is used by one thread in turn
         self._live: dict[int, Job] = {}
+        self._closed = False
 
     @property
     def live_jobs(self) -> list[Job]:
         return list(self._live.values())
 
     def submit(self, job: Job, lane: str = "read") -> Job:
+        """Queue ``job``; it starts on the next turn of the event loop.
+
+        Starting later lets the caller wire ``on_success``/``on_failure`` right after ``submit`` without
+        a race: a fast job could otherwise finish (and emit) before its handlers are connected.
+        """
         self._live[job.id] = job
         job.signals.finished.connect(lambda job_id=job.id: self._live.pop(job_id, None))
-        self._lanes[lane].start(job)
+        QTimer.singleShot(0, lambda: self._start(job, lane))
         return job
+
+    def _start(self, job: Job, lane: str) -> None:
+        if self._closed or job.id not in self._live:
+            return
+        job.queued = False
+        self._lanes[lane].start(job)
 
     def cancel_all(self) -> None:
         for job in self.live_jobs:
@@ -133,10 +147,13 @@ class JobRunner(QObject):
 
     def shutdown(self, timeout_s: float = 30.0) -> bool:
         """Cancel every job and wait for the threads; True if all stopped in time."""
+        self._closed = True
         self.cancel_all()
         deadline = time.monotonic() + timeout_s
         ok = True
         for pool in self._lanes.values():
             remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
             ok = pool.waitForDone(remaining_ms) and ok
+        # Their ``finished`` signals may still be queued for the GUI thread; the work itself has ended.
+        self._live = {job_id: job for job_id, job in self._live.items() if not job.done.is_set() and not job.queued}
         return ok

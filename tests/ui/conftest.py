@@ -1,7 +1,17 @@
 import pytest
+from PySide6.QtCore import QCoreApplication, QSettings
 
 from desktop_app.paths import Workspace
 from desktop_app.ui.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_settings(tmp_path_factory):
+    """Keep QSettings of the tests out of the user's real settings."""
+    QCoreApplication.setOrganizationName("oltp-olap-tests")
+    QCoreApplication.setApplicationName("oltp-olap-tests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path_factory.mktemp("qsettings")))
 
 
 @pytest.fixture

@@ -1,30 +1,135 @@
-from PySide6.QtCore import QCoreApplication
+"""The real window, driven like a user: click, wait for the job, check what is on screen."""
+
+from __future__ import annotations
+
+import shutil
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from desktop_app.core.oltp.demo_shop import create_shop
+
+
+def wait_idle(qtbot, window, timeout=60_000):
+    qtbot.waitUntil(lambda: not window.runner.live_jobs, timeout=timeout)
 
 
 def test_first_launch_creates_the_demo_shop_and_shows_its_tables(window, qtbot, tmp_path):
-    QCoreApplication.setOrganizationName("oltp-olap-tests")
     window.show()
     window.start()
     tables = window.source_tab.tables
     qtbot.waitUntil(lambda: tables.topLevelItemCount() == 8, timeout=30_000)
     assert window.workspace.demo_shop.exists()
-    names = [tables.topLevelItem(i).text(0) for i in range(8)]
-    assert "order_items" in names
-    # The first table is selected: its schema and a preview appear.
-    qtbot.waitUntil(lambda: window.source_tab.preview.rowCount() > 0, timeout=10_000)
+    assert "order_items" in [tables.topLevelItem(i).text(0) for i in range(8)]
+    qtbot.waitUntil(lambda: window.source_tab.model.rowCount() > 0, timeout=10_000)
     assert window.source_tab.columns.topLevelItemCount() > 0
     assert "Showing first" in window.source_tab.preview_label.text()
-    qtbot.waitUntil(lambda: not window.runner.live_jobs, timeout=10_000)
+    # Sorting is done by the database: the first row after a descending sort has the largest key.
+    window.source_tab.preview.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: window.source_tab.model.rowCount() > 0
+                    and window.source_tab.model.rows[0][0] == 2799, timeout=10_000)
+    wait_idle(qtbot, window)
     shot = tmp_path / "source_tab.png"
     assert window.grab().save(str(shot)) and shot.stat().st_size > 10_000
+
+
+def test_end_to_end_by_clicking(window, qtbot, pristine_shop):
+    shutil.copy(pristine_shop, window.workspace.demo_shop)
+    window.show()
+    window.start()
+    qtbot.waitUntil(lambda: window.ingest_tab.tables.topLevelItemCount() == 8, timeout=30_000)
+    # Ingestion: click Start, watch the progress, then the history rows.
+    window.tabs.setCurrentWidget(window.ingest_tab)
+    with qtbot.waitSignal(window.ingest_tab.finished, timeout=60_000) as done:
+        qtbot.mouseClick(window.ingest_tab.start, Qt.MouseButton.LeftButton)
+    report = done.args[0]
+    assert report.ok and window.ingest_tab.overall.value() == 100
+    item = window.ingest_tab._item("orders")
+    assert item.text(4) == "success" and item.text(9).startswith("✓ pass")
+    qtbot.waitUntil(lambda: window.ingest_tab.history.rowCount() == 8, timeout=10_000)
+    # Models: click Build, then the statuses in the list.
+    window.tabs.setCurrentWidget(window.models_tab)
+    with qtbot.waitSignal(window.models_tab.built, timeout=60_000) as built:
+        qtbot.mouseClick(window.models_tab.build_button, Qt.MouseButton.LeftButton)
+    assert built.args[0].ok
+    def statuses():
+        model_list = window.models_tab.list
+        return {model_list.topLevelItem(i).text(2) for i in range(model_list.topLevelItemCount())}
+
+    qtbot.waitUntil(lambda: "success" in statuses(), timeout=10_000)
+    assert statuses() <= {"success", ""} and window.models_tab.list.topLevelItemCount() >= 17
+    assert window.models_tab.tests.topLevelItemCount() >= 30
+    # Excel: run all stages, the preview shows the sheets.
+    window.tabs.setCurrentWidget(window.excel_tab)
+    with qtbot.waitSignal(window.excel_tab.finished, timeout=120_000):
+        qtbot.mouseClick(window.excel_tab.run_all, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.excel_tab.sheets.count() == 5, timeout=20_000)
+    assert [window.excel_tab.sheets.tabText(i) for i in range(5)] == [
+        "orders", "order_items", "products", "categories", "customers"]
+    assert window.excel_tab.steps.topLevelItemCount() == 5
+    # The two roads agree.
+    window.tabs.setCurrentWidget(window.models_tab)
+    qtbot.mouseClick(window.models_tab.roads_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.models_tab.roads.rowCount() > 50, timeout=20_000)
+    assert {window.models_tab.roads.item(r, 3).text() for r in range(window.models_tab.roads.rowCount())} == {"equal"}
+    assert "figures equal" in window.models_tab.message.text()
+    wait_idle(qtbot, window)
+
+
+def test_run_everything_with_ctrl_r(window, qtbot, pristine_shop):
+    shutil.copy(pristine_shop, window.workspace.demo_shop)
+    window.show()
+    window.start()
+    wait_idle(qtbot, window)
+    assert window.run_all_action.shortcut().toString() == "Ctrl+R"
+    window.activateWindow()
+    qtbot.waitActive(window)
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.models_tab.roads.rowCount() > 50, timeout=120_000)
+    assert "figures equal" in window.models_tab.message.text()
+    assert (window.workspace.excel_dir / "03_final_report.xlsx").exists()
+    wait_idle(qtbot, window)
+
+
+def test_cancel_mid_ingest_is_not_an_error(window, qtbot, tmp_path, monkeypatch):
+    create_shop(window.workspace.demo_shop, scale=0.2, seed=3)
+    shown = []
+    monkeypatch.setattr("desktop_app.ui.error_dialog.QMessageBox.open", lambda self: shown.append(self.text()))
+    window.show()
+    window.start()
+    qtbot.waitUntil(lambda: window.ingest_tab.tables.topLevelItemCount() == 8, timeout=30_000)
+    wait_idle(qtbot, window)
+    qtbot.mouseClick(window.ingest_tab.start, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.ingest_tab.overall.value() > 0, timeout=30_000)
+    window.activateWindow()
+    qtbot.waitActive(window)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    wait_idle(qtbot, window)
+    assert "Cancelled" in window.ingest_tab.message.text() or "success" in window.ingest_tab.message.text()
+    assert window.ingest_tab.start.isEnabled() and not shown
 
 
 def test_opening_a_broken_file_shows_the_problem_inline(window, qtbot, tmp_path):
     bad = tmp_path / "notes.db"
     bad.write_text("not a database")
-    errors = []
-    window.source_tab.errorOccurred.connect(errors.append)
-    window.source_tab.set_source(str(bad))
-    qtbot.waitUntil(lambda: bool(errors), timeout=10_000)
+    window.open_source(str(bad))
+    qtbot.waitUntil(lambda: "not a SQLite database" in window.source_tab.message.text(), timeout=10_000)
     assert "not a SQLite database" in window.source_tab.heading.text()
-    qtbot.waitUntil(lambda: not window.runner.live_jobs, timeout=10_000)
+    window.open_source("postgresql://u:secret@host:notaport/db")
+    assert "malformed" in window.source_tab.message.text() and "secret" not in window.source_tab.message.text()
+    wait_idle(qtbot, window)
+
+
+def test_closing_while_a_job_runs_asks_then_cancels_and_waits(window, qtbot, monkeypatch):
+    create_shop(window.workspace.demo_shop, scale=0.2, seed=3)
+    window.show()
+    window.start()
+    qtbot.waitUntil(lambda: window.ingest_tab.tables.topLevelItemCount() == 8, timeout=30_000)
+    wait_idle(qtbot, window)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(window.ingest_tab.start, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.ingest_tab.overall.value() > 0, timeout=30_000)
+    assert window.runner.live_jobs
+    assert window.close()
+    assert asked and not window.runner.live_jobs

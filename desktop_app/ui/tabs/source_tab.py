@@ -1,15 +1,20 @@
 """The Source tab: the OLTP source's tables with row counts, the selected table's columns and keys,
-and a preview of its first rows. Every query runs in a job; the widgets only show results."""
+and a lazy preview (sorting and filtering done by the database). Buttons re-create the demo shop
+and simulate shop activity. Every query runs in a job; the widgets only show results."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from functools import partial
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -17,33 +22,55 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.oltp.inspect import SourceInfo, TableInfo, inspect_source
+from desktop_app.core.oltp.inspect import SourceInfo, TableInfo
 from desktop_app.core.oltp.rows import RowSource
 from desktop_app.core.oltp.source import open_source
-from desktop_app.services.jobs import ErrorInfo, Job, JobRunner
-
-PREVIEW_ROWS = 500
-
-
-def load_source_info(location: str, *, report, cancel) -> SourceInfo:
-    with open_source(location) as source:
-        return inspect_source(source, report=report, cancel=cancel)
+from desktop_app.services.jobs import ErrorInfo
+from desktop_app.services.studio import Studio
+from desktop_app.ui.models.lazy_table_model import LazyTableModel
+from desktop_app.ui.widgets.message_bar import MessageBar
 
 
-def load_preview(location: str, table: str, *, report, cancel) -> tuple[list[str], list[tuple], int | None]:
-    with open_source(location) as source, RowSource(source, table) as rows:
-        return rows.columns, rows.fetch(PREVIEW_ROWS), rows.total
+def open_rows(location: str, table: str, contains: str | None, *, order_by=None, descending=False) -> RowSource:
+    """Runs on the preview lane: a RowSource that owns its own source engine."""
+    source = open_source(location)
+    rows = RowSource(source, table, order_by=order_by, descending=descending, contains=contains or None)
+    close = rows.close
+
+    def close_both() -> None:
+        try:
+            close()
+        finally:
+            source.close()
+
+    rows.close = close_both
+    return rows
 
 
 class SourceTab(QWidget):
-    errorOccurred = Signal(object)  # noqa: N815 - Qt signal naming
+    errorOccurred = Signal(object)  # noqa: N815
+    infoLoaded = Signal(object)  # noqa: N815 - SourceInfo, for the ingestion tab's table list
 
-    def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runner = runner
-        self.location: str | None = None
+        self.studio = studio
         self.info: SourceInfo | None = None
         self.heading = QLabel("No source yet.")
+        self.message = MessageBar()
+        self.scale = QDoubleSpinBox(decimals=3, minimum=0.001, maximum=5.0, singleStep=0.01, value=0.02)
+        self.scale.setToolTip("Demo shop size: 1 ≈ 1,000,000 order items")
+        self.recreate = QPushButton("Re-create demo data")
+        self.recreate.setToolTip("Replace the workspace's demo shop with a new one of this scale")
+        self.simulate_button = QPushButton("Simulate activity")
+        self.simulate_button.setToolTip("Place orders, move orders along, change prices, delete a few rows")
+        self.recreate.clicked.connect(self._on_recreate_clicked)
+        self.simulate_button.clicked.connect(self._on_simulate_clicked)
+        tools = QHBoxLayout()
+        tools.addWidget(self.heading, 1)
+        tools.addWidget(QLabel("Scale"))
+        tools.addWidget(self.scale)
+        tools.addWidget(self.recreate)
+        tools.addWidget(self.simulate_button)
         self.tables = QTreeWidget()
         self.tables.setHeaderLabels(["Table", "Rows"])
         self.tables.setRootIsDecorated(False)
@@ -52,30 +79,51 @@ class SourceTab(QWidget):
         self.columns = QTreeWidget()
         self.columns.setHeaderLabels(["Column", "Type", "Nullable", "Default", "Key"])
         self.columns.setRootIsDecorated(False)
-        self.preview = QTableWidget()
+        self.model = LazyTableModel(studio.runner, self)
+        self.model.errorOccurred.connect(lambda info: self.message.show_error(info.error))
+        self.preview = QTableView()
+        self.preview.setModel(self.model)
+        self.preview.setSortingEnabled(True)
         self.preview.verticalHeader().setDefaultSectionSize(22)
+        self.preview.horizontalHeader().setSortIndicatorShown(True)
         self.preview_label = QLabel()
+        self.model.statusChanged.connect(self.preview_label.setText)
+        self.filter = QLineEdit(placeholderText="Filter: rows containing…")
+        self.filter.setToolTip("Searched by the database in every column (LIKE), not in memory")
+        self._filter_timer = QTimer(self, singleShot=True, interval=350)
+        self._filter_timer.timeout.connect(self._open_preview)
+        self.filter.textChanged.connect(lambda _text: self._filter_timer.start())
         detail = QTabWidget()
         detail.addTab(self.columns, "Schema")
         preview_box = QWidget()
         preview_layout = QVBoxLayout(preview_box)
-        preview_layout.addWidget(self.preview_label)
+        row = QHBoxLayout()
+        row.addWidget(self.filter)
+        row.addWidget(self.preview_label)
+        preview_layout.addLayout(row)
         preview_layout.addWidget(self.preview)
         detail.addTab(preview_box, "Preview")
+        self.detail = detail
         self.splitter = QSplitter()
         self.splitter.addWidget(self.tables)
         self.splitter.addWidget(detail)
         self.splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.heading)
+        layout.addLayout(tools)
+        layout.addWidget(self.message)
         layout.addWidget(self.splitter, 1)  # the tables get the height, not the one-line heading
+        studio.sourceChanged.connect(lambda _loc: self.refresh())
 
-    def set_source(self, location: str) -> Job:
-        self.location = location
-        self.heading.setText(f"Loading {location} …")
-        job = Job(load_source_info, location, title="Inspect source")
+    @property
+    def location(self) -> str:
+        return self.studio.source
+
+    def refresh(self):
+        self.heading.setText(f"Loading {self.location} …")
+        self.message.show_message("")
+        job = self.studio.inspect()
         job.on_success(self._show_info).on_failure(self._on_job_failed)
-        return self.runner.submit(job)
+        return job
 
     def _show_info(self, info: SourceInfo) -> None:
         self.info = info
@@ -89,15 +137,20 @@ class SourceTab(QWidget):
         self.tables.resizeColumnToContents(0)
         if info.tables:
             self.tables.setCurrentItem(self.tables.topLevelItem(0))
+        self.infoLoaded.emit(info)
 
     def _on_tables_current_changed(self, current: QTreeWidgetItem | None, _previous) -> None:
-        if current is None or self.info is None or self.location is None:
+        if current is None or self.info is None:
             return
-        table = self.info.table(current.data(0, Qt.ItemDataRole.UserRole))
-        self._show_columns(table)
-        job = Job(load_preview, self.location, table.name, title=f"Preview {table.name}")
-        job.on_success(self._show_preview).on_failure(self._on_job_failed)
-        self.runner.submit(job)
+        self._show_columns(self.info.table(current.data(0, Qt.ItemDataRole.UserRole)))
+        self._open_preview()
+
+    def _open_preview(self) -> None:
+        item = self.tables.currentItem()
+        if item is None:
+            return
+        table = item.data(0, Qt.ItemDataRole.UserRole)
+        self.model.open(partial(open_rows, self.location, table, self.filter.text().strip()))
 
     def _show_columns(self, table: TableInfo) -> None:
         self.columns.clear()
@@ -110,22 +163,21 @@ class SourceTab(QWidget):
         for i in range(5):
             self.columns.resizeColumnToContents(i)
 
-    def _show_preview(self, result: tuple[list[str], list[tuple], int | None]) -> None:
-        columns, rows, total = result
-        self.preview.clear()
-        self.preview.setColumnCount(len(columns))
-        self.preview.setHorizontalHeaderLabels(columns)
-        self.preview.setRowCount(len(rows))
-        grey = QBrush(QColor(140, 140, 140))
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                item = QTableWidgetItem("NULL" if value is None else str(value))
-                if value is None:
-                    item.setForeground(grey)
-                self.preview.setItem(r, c, item)
-        shown = f"first {len(rows):,} of {total:,} rows" if total is not None else f"{len(rows):,} rows"
-        self.preview_label.setText(f"Showing {shown}")
+    def _on_recreate_clicked(self) -> None:
+        self.message.show_message(f"Creating a demo shop at scale {self.scale.value()} …")
+        job = self.studio.create_demo_shop(self.scale.value())
+        job.on_success(lambda r: (self.message.show_message(
+            f"Demo shop created: {r.total_rows:,} rows in {r.seconds:.1f} s", "ok"),
+            self.studio.set_source(str(r.path)))).on_failure(self._on_job_failed)
+
+    def _on_simulate_clicked(self) -> None:
+        job = self.studio.simulate()
+        job.on_success(lambda r: (self.message.show_message(
+            f"Simulated: {sum(r.inserted.values()):,} inserts, {sum(r.updated.values()):,} updates, "
+            f"{sum(r.deleted.values()):,} deletes (clock {r.clock_end})", "ok"), self.refresh()))
+        job.on_failure(self._on_job_failed)
 
     def _on_job_failed(self, info: ErrorInfo) -> None:
         self.heading.setText(f"<span style='color:#b00'>{info.error}</span>")
+        self.message.show_error(info.error)
         self.errorOccurred.emit(info)

@@ -1,0 +1,85 @@
+"""Run everything: ingest → build the models → the three Excel stages → reconcile the two roads.
+
+One function for ``oltp-olap pipeline``, the window's *Run everything* and the self-test. Each
+step reports into its own slice of the progress bar and the result says, per step, what it did.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop_app.core.excel.pipeline import run_excel
+from desktop_app.core.excel.roads import FigureCheck, reconcile_roads
+from desktop_app.core.ingest.run import IngestReport, run_ingest
+from desktop_app.core.models.runner import RunResult, run_command
+from desktop_app.core.olap.warehouse import Warehouse
+from desktop_app.core.oltp.source import open_source
+from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report, scaled
+
+
+@dataclass
+class PipelineResult:
+    ingest: IngestReport | None = None
+    models: RunResult | None = None
+    excel: list = field(default_factory=list)
+    roads: list[FigureCheck] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.ingest and self.ingest.ok and self.models and self.models.ok and len(self.excel) == 3
+                    and self.roads and all(c.equal for c in self.roads))
+
+    def summary(self) -> list[str]:
+        lines = []
+        if self.ingest:
+            rows = sum(t.rows_read for t in self.ingest.tables)
+            lines.append(f"ingest: {self.ingest.status}, {len(self.ingest.tables)} tables, {rows:,} rows read "
+                         f"({self.ingest.mode}) in {self.seconds.get('ingest', 0):.1f} s")
+        if self.models:
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(self.models.counts().items()))
+            lines.append(f"models: {'ok' if self.models.ok else 'FAILED'} ({counts}) in "
+                         f"{self.seconds.get('models', 0):.1f} s")
+        for stage in self.excel:
+            lines.append(f"excel {stage.stage}: {stage.path.name} ({sum(stage.rows.values()):,} rows) in "
+                         f"{stage.seconds:.1f} s")
+        if self.roads:
+            equal = sum(c.equal for c in self.roads)
+            lines.append(f"two roads: {equal} of {len(self.roads)} figures equal")
+        return lines
+
+
+def run_pipeline(source_location: str, warehouse_path: Path, project_dir: Path, excel_dir: Path, *,
+                 mode: str = "incremental", target_dir: Path | None = None, report: Report = NULL_REPORT,
+                 cancel: CancelToken = NEVER) -> PipelineResult:
+    result = PipelineResult()
+    excel_dir.mkdir(parents=True, exist_ok=True)
+    with Warehouse(warehouse_path) as warehouse:
+        started = time.perf_counter()
+        with open_source(source_location) as source:
+            result.ingest = run_ingest(source, warehouse, mode=mode, report=scaled(_tagged(report, "ingest"), 0, .45),
+                                       cancel=cancel)
+        result.seconds["ingest"] = time.perf_counter() - started
+        if not result.ingest.ok:
+            return result
+        started = time.perf_counter()
+        result.models = run_command("build", project_dir, warehouse, target_dir=target_dir,
+                                    report=scaled(_tagged(report, "models"), .45, .55), cancel=cancel)
+        result.seconds["models"] = time.perf_counter() - started
+        if not result.models.ok:
+            return result
+        result.excel = run_excel(warehouse, excel_dir, report=scaled(_tagged(report, "excel"), .55, .97),
+                                 cancel=cancel)
+        report(Progress("pipeline", 0.98, 1.0, "Reconciling the two roads", "roads"))
+        result.roads = reconcile_roads(result.excel[-1].path, warehouse)
+    report(Progress("pipeline", 1.0, 1.0, "Done", "roads"))
+    return result
+
+
+def _tagged(report: Report, step: str) -> Report:
+    """Keep a step's own progress visible by naming the step when the step names no target."""
+    def tagged(progress: Progress) -> None:
+        report(Progress(progress.stage, progress.done, progress.total, progress.message, progress.target or step))
+    return tagged

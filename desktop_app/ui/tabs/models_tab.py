@@ -1,0 +1,233 @@
+"""The Models tab: the DAG coloured by status, the model list (materialization, status, time, rows),
+compiled SQL, data-test results, a preview of the selected model's relation, charts of the marts,
+and the two-roads reconciliation (Excel report vs marts, per figure)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.models.runner import RunResult
+from desktop_app.services.jobs import ErrorInfo, Job
+from desktop_app.services.studio import Studio
+from desktop_app.ui.widgets.chart_panel import ChartPanel
+from desktop_app.ui.widgets.dag_view import DagView
+from desktop_app.ui.widgets.message_bar import MessageBar
+
+GREEN, RED, AMBER = QBrush(QColor("#1a7f37")), QBrush(QColor("#cf222e")), QBrush(QColor("#9a6700"))
+STATUS_BRUSH = {"success": GREEN, "pass": GREEN, "error": RED, "fail": RED, "warn": AMBER, "skipped": AMBER}
+
+CHART_QUERIES = {
+    "monthly": "select department, order_month, revenue from main_marts.monthly_revenue_by_category order by 2",
+    "daily": "select order_date, revenue from main_marts.daily_revenue order by 1",
+    "products": "select product_name, revenue from main_marts.product_performance order by revenue_rank limit 10",
+    "customers": "select full_name, lifetime_revenue from main_marts.customer_lifetime_value "
+                 "order by revenue_rank limit 10",
+}
+
+
+class ModelsTab(QWidget):
+    errorOccurred = Signal(object)  # noqa: N815
+    built = Signal(object)
+
+    def __init__(self, studio: Studio, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.studio = studio
+        self.nodes: list[dict] = []
+        self.results: dict[str, object] = {}
+        self.build_button = QPushButton("Build models")
+        self.build_button.setToolTip("Seed, run and test the dbt project in the warehouse (dbt build)")
+        self.full_refresh = QCheckBox("Full refresh")
+        self.build_button.clicked.connect(lambda: self.build())
+        self.message = MessageBar()
+        bar = QHBoxLayout()
+        bar.addWidget(self.build_button)
+        bar.addWidget(self.full_refresh)
+        bar.addWidget(self.message, 1)
+        self.list = QTreeWidget()
+        self.list.setHeaderLabels(["Model", "Materialized", "Status", "Seconds", "Rows"])
+        self.list.setRootIsDecorated(False)
+        self.list.currentItemChanged.connect(self._on_list_current_changed)
+        self.dag = DagView()
+        self.sql = QPlainTextEdit(readOnly=True)
+        self.sql.setFont(QFont("monospace"))
+        self.tests = QTreeWidget()
+        self.tests.setHeaderLabels(["Test", "Status", "Failures", "Message"])
+        self.tests.setRootIsDecorated(False)
+        self.result = QTableWidget()
+        self.charts = ChartPanel()
+        self.roads = QTableWidget()
+        self.roads_button = QPushButton("Reconcile the two roads")
+        self.roads_button.setToolTip("Compare the Excel final report with the marts, figure by figure")
+        self.roads_button.clicked.connect(lambda: self.reconcile_roads())
+        roads_box = QWidget()
+        roads_layout = QVBoxLayout(roads_box)
+        roads_layout.addWidget(self.roads_button)
+        roads_layout.addWidget(self.roads)
+        self.views = QTabWidget()
+        for widget, title in ((self.dag, "Graph"), (self.sql, "Compiled SQL"), (self.tests, "Data tests"),
+                              (self.result, "Result"), (self.charts, "Charts"), (roads_box, "Two roads")):
+            self.views.addTab(widget, title)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.list)
+        self.splitter.addWidget(self.views)
+        self.splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+
+    # -- parse and build ----------------------------------------------------------------------------
+    def refresh(self) -> Job:
+        job = self.studio.parse_models()
+        job.on_success(self._show_nodes).on_failure(self._on_failed)
+        return job
+
+    def _show_nodes(self, nodes: list[dict]) -> None:
+        self.nodes = nodes
+        self._fill_list()
+        self.dag.show_graph(nodes, {uid: r.status for uid, r in self.results.items()})
+
+    def _fill_list(self) -> None:
+        current = self.list.currentItem().text(0) if self.list.currentItem() else None
+        self.list.clear()
+        for node in sorted(self.nodes, key=lambda n: (n["resource_type"] != "seed", n["name"])):
+            if node["resource_type"] not in ("model", "seed"):
+                continue
+            result = self.results.get(node["unique_id"])
+            item = QTreeWidgetItem([node["name"], node["materialized"], result.status if result else "",
+                                    f"{result.execution_time:.2f}" if result else "",
+                                    "" if not result or result.rows_affected is None else f"{result.rows_affected:,}"])
+            item.setData(0, Qt.ItemDataRole.UserRole, node["unique_id"])
+            if result:
+                item.setForeground(2, STATUS_BRUSH.get(result.status, GREEN))
+            self.list.addTopLevelItem(item)
+            if node["name"] == current:
+                self.list.setCurrentItem(item)
+        for i in range(5):
+            self.list.resizeColumnToContents(i)
+
+    def build(self) -> Job:
+        self.build_button.setEnabled(False)
+        self.message.show_message("Building …")
+        job = self.studio.build(self.full_refresh.isChecked())
+        job.on_success(self.show_run).on_failure(self._on_failed)
+        job.on_finished(lambda: self.build_button.setEnabled(True))
+        return job
+
+    def show_run(self, run: RunResult) -> None:
+        self.results = {r.unique_id: r for r in run.results}
+        self._fill_list()
+        self.dag.show_graph(self.nodes, {uid: r.status for uid, r in self.results.items()})
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts().items()))
+        self.message.show_message(f"Build {'succeeded' if run.ok else 'FAILED'} in {run.elapsed:.2f} s: {counts}",
+                                  "ok" if run.ok else "error")
+        self.tests.clear()
+        for r in run.results:
+            if r.resource_type == "test":
+                item = QTreeWidgetItem([r.name, r.status, "" if r.failures is None else str(r.failures), r.message])
+                item.setForeground(1, STATUS_BRUSH.get(r.status, GREEN))
+                self.tests.addTopLevelItem(item)
+        self.tests.resizeColumnToContents(0)
+        self.refresh()
+        if run.ok:
+            self.load_charts()
+        self.built.emit(run)
+
+    def _on_list_current_changed(self, current, _previous) -> None:
+        if current is None:
+            return
+        uid = current.data(0, Qt.ItemDataRole.UserRole)
+        node = next((n for n in self.nodes if n["unique_id"] == uid), None)
+        result = self.results.get(uid)
+        self.sql.setPlainText(result.compiled_code if result and result.compiled_code else (node or {}).get(
+            "raw_code", ""))
+        if node and node.get("relation") and result and result.status == "success":
+            job = self.studio.query(f"select * from {node['relation']}")  # noqa: S608 - a quoted relation name
+            job.on_success(self._show_result).on_failure(lambda info: self.message.show_error(info.error))
+
+    def _show_result(self, data) -> None:
+        columns, rows = data
+        self.result.clear()
+        self.result.setColumnCount(len(columns))
+        self.result.setHorizontalHeaderLabels(columns)
+        self.result.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                self.result.setItem(r, c, QTableWidgetItem("NULL" if value is None else str(value)))
+
+    # -- charts -------------------------------------------------------------------------------------
+    def load_charts(self) -> None:
+        collected: dict[str, list] = {}
+
+        def one(name: str, sql: str) -> None:
+            job = self.studio.query(sql, limit=100_000)
+            job.on_success(lambda data, name=name: collect(name, data[1]))
+
+        def collect(name: str, rows: list) -> None:
+            collected[name] = rows
+            if len(collected) == len(CHART_QUERIES):
+                self.charts.set_data(_chart_data(collected))
+
+        for name, sql in CHART_QUERIES.items():
+            one(name, sql)
+
+    # -- two roads ----------------------------------------------------------------------------------
+    def reconcile_roads(self) -> Job:
+        job = self.studio.roads()
+        job.on_success(self.show_roads).on_failure(self._on_failed)
+        return job
+
+    def show_roads(self, checks) -> None:
+        self.roads.clear()
+        self.roads.setColumnCount(4)
+        self.roads.setHorizontalHeaderLabels(["Figure", "Excel report", "Model marts", "Status"])
+        ordered = sorted(checks, key=lambda c: (c.equal, c.figure))
+        self.roads.setRowCount(len(ordered))
+        for r, check in enumerate(ordered):
+            for c, value in enumerate((check.figure, check.excel, check.models, check.status)):
+                item = QTableWidgetItem("" if value is None else str(value))
+                if c == 3:
+                    item.setForeground(GREEN if check.equal else RED)
+                self.roads.setItem(r, c, item)
+        self.roads.resizeColumnsToContents()
+        equal = sum(c.equal for c in checks)
+        self.message.show_message(f"Two roads: {equal} of {len(checks)} figures equal",
+                                  "ok" if equal == len(checks) else "error")
+
+    def _on_failed(self, info: ErrorInfo) -> None:
+        self.message.show_error(info.error)
+        self.errorOccurred.emit(info)
+
+
+def _timestamp(value) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return datetime(value.year, value.month, value.day).timestamp()
+
+
+def _chart_data(rows: dict[str, list]) -> dict:
+    monthly: dict[str, tuple[list, list]] = {}
+    for department, month, revenue in rows["monthly"]:
+        xs, ys = monthly.setdefault(department, ([], []))
+        xs.append(_timestamp(month))
+        ys.append(float(revenue))
+    return {"monthly": monthly,
+            "daily": ([_timestamp(d) for d, _ in rows["daily"]], [float(v) for _, v in rows["daily"]]),
+            "products": [(str(n), float(v)) for n, v in rows["products"]],
+            "customers": [(str(n), float(v)) for n, v in rows["customers"]]}

@@ -1,0 +1,1 @@
+"""Reusable widgets: charts, the DAG view, inline messages."""
