@@ -45,7 +45,7 @@ def create_app():
     return app
 
 
-def run_app(workspace: Path | None = None) -> int:
+def run_app(workspace: Path | None = None, quit_after_show: bool = False) -> int:
     space = Workspace(workspace or default_workspace()).ensure()
     logging.basicConfig(filename=space.logs_dir / "app.log", level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -60,5 +60,10 @@ def run_app(workspace: Path | None = None) -> int:
                                                   exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
     window = MainWindow(space)
     window.show()
+    if quit_after_show:  # start-up timing: the window was shown; leave at once
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, app.quit)
+        return app.exec()
     window.start()
     return app.exec()

@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--workspace", type=Path, help="workspace folder for the window (default: your data folder)")
+    parser.add_argument("--quit-after-show", action="store_true", help=argparse.SUPPRESS)  # start-up timing
+    parser.add_argument("--self-test", action="store_true",
+                        help="run the whole pipeline and the window in a temporary folder; exit 0 if all is well")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="headless commands")
 
     seed = commands.add_parser("seed", help="create the demo shop (--oltp), or load the project's CSV seeds "
@@ -74,10 +77,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "seed" and (args.oltp is None) == (args.warehouse is None):
         parser.error("seed needs exactly one of --oltp FILE (create the demo shop) or --warehouse FILE "
                      "(load the project's CSV seeds)")
+    if args.self_test:
+        from desktop_app.selftest import run_self_test
+
+        return run_self_test()
     if args.command is None:
         from desktop_app.app import run_app
 
-        return run_app(workspace=args.workspace)
+        return run_app(workspace=args.workspace, quit_after_show=args.quit_after_show)
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:

@@ -3,6 +3,9 @@
 Widgets ask, the service runs the work on a worker lane and answers by signal. Writers (seeding,
 simulating, ingesting, building, exporting) share the one-thread ``writer`` lane so a database
 file never has two writers; reads (inspection, previews, history) use the read pool.
+
+The core modules (pandas, SQLAlchemy, DuckDB, Jinja2 …) are imported inside the job functions, on
+worker threads, so none of that import time delays the window's first paint.
 """
 
 from __future__ import annotations
@@ -11,17 +14,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_app.core.excel import pipeline as excel_pipeline
-from desktop_app.core.excel.read import sheet_preview
-from desktop_app.core.excel.roads import reconcile_roads
-from desktop_app.core.ingest.run import run_ingest
-from desktop_app.core.models.runner import parse_project, run_command
-from desktop_app.core.olap.warehouse import META_SCHEMA, Warehouse
-from desktop_app.core.oltp.demo_shop import create_shop
-from desktop_app.core.oltp.inspect import inspect_source
-from desktop_app.core.oltp.simulate import simulate_activity
-from desktop_app.core.oltp.source import open_source
-from desktop_app.core.pipeline import run_pipeline
 from desktop_app.paths import Workspace, sql_project_dir
 from desktop_app.services.jobs import Job, JobRunner
 
@@ -56,12 +48,12 @@ class Studio(QObject):
 
     # -- source -------------------------------------------------------------------------------------
     def create_demo_shop(self, scale: float) -> Job:
-        return self._submit(create_shop, self.workspace.demo_shop, scale=scale, force=True,
-                            title="Create the demo shop", lane="writer")
+        return self._submit(_create_shop, self.workspace.demo_shop, scale, title="Create the demo shop",
+                            lane="writer")
 
     def simulate(self, orders: int = 200, updates: int = 400, deletes: int = 20) -> Job:
-        return self._submit(simulate_activity, self.source, orders=orders, updates=updates, deletes=deletes,
-                            title="Simulate shop activity", lane="writer")
+        return self._submit(_simulate, self.source, orders, updates, deletes, title="Simulate shop activity",
+                            lane="writer")
 
     def inspect(self) -> Job:
         return self._submit(_inspect, self.source, title="Inspect the source")
@@ -100,23 +92,50 @@ class Studio(QObject):
                             title="Reconcile the two roads")
 
     def run_everything(self, mode: str = "incremental") -> Job:
-        return self._submit(run_pipeline, self.source, self.warehouse_path, self.project_dir,
+        return self._submit(_pipeline, self.source, self.warehouse_path, self.project_dir,
                             self.workspace.excel_dir, mode=mode, target_dir=self.target_dir,
                             title="Run everything", lane="writer")
 
 
 # Plain functions the jobs run (report= and cancel= come from the Job).
+def _create_shop(path, scale, *, report, cancel):
+    from desktop_app.core.oltp.demo_shop import create_shop
+
+    return create_shop(path, scale=scale, force=True, report=report, cancel=cancel)
+
+
+def _simulate(location, orders, updates, deletes, *, report, cancel):
+    from desktop_app.core.oltp.simulate import simulate_activity
+
+    return simulate_activity(location, orders=orders, updates=updates, deletes=deletes, report=report, cancel=cancel)
+
+
+def _pipeline(*args, report, cancel, **kwargs):
+    from desktop_app.core.pipeline import run_pipeline
+
+    return run_pipeline(*args, report=report, cancel=cancel, **kwargs)
+
+
 def _inspect(location, *, report, cancel):
+    from desktop_app.core.oltp.inspect import inspect_source
+    from desktop_app.core.oltp.source import open_source
+
     with open_source(location) as source:
         return inspect_source(source, report=report, cancel=cancel)
 
 
 def _ingest(location, warehouse, mode, tables, *, report, cancel):
+    from desktop_app.core.ingest.run import run_ingest
+    from desktop_app.core.olap.warehouse import Warehouse
+    from desktop_app.core.oltp.source import open_source
+
     with open_source(location) as source, Warehouse(warehouse) as wh:
         return run_ingest(source, wh, mode=mode, tables=tables, report=report, cancel=cancel)
 
 
 def _history(warehouse, *, report, cancel):
+    from desktop_app.core.olap.warehouse import META_SCHEMA, Warehouse
+
     if not Path(warehouse).exists():
         return [], []
     with Warehouse(warehouse) as wh:
@@ -132,6 +151,9 @@ def _history(warehouse, *, report, cancel):
 
 
 def _parse(project_dir, warehouse, *, report, cancel):
+    from desktop_app.core.models.runner import parse_project
+    from desktop_app.core.olap.warehouse import Warehouse
+
     with Warehouse(warehouse) as wh:
         parsed = parse_project(project_dir, wh)
         nodes = []
@@ -146,12 +168,17 @@ def _parse(project_dir, warehouse, *, report, cancel):
 
 
 def _build(project_dir, warehouse, target_dir, full_refresh, *, report, cancel):
+    from desktop_app.core.models.runner import run_command
+    from desktop_app.core.olap.warehouse import Warehouse
+
     with Warehouse(warehouse) as wh:
         return run_command("build", project_dir, wh, full_refresh=full_refresh, target_dir=target_dir,
                            report=report, cancel=cancel)
 
 
 def _query(warehouse, sql, limit, *, report, cancel):
+    from desktop_app.core.olap.warehouse import Warehouse
+
     with Warehouse(warehouse, read_only=False) as wh:
         cursor = wh.cursor().execute(f"SELECT * FROM ({sql}) LIMIT {int(limit)}")  # noqa: S608 - app-built SQL
         columns = [d[0] for d in cursor.description]
@@ -159,12 +186,17 @@ def _query(warehouse, sql, limit, *, report, cancel):
 
 
 def _excel(warehouse, out_dir, stage, *, report, cancel):
+    from desktop_app.core.excel import pipeline as excel_pipeline
+    from desktop_app.core.olap.warehouse import Warehouse
+
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     with Warehouse(warehouse) as wh:
         return excel_pipeline.run_excel(wh, Path(out_dir), stage=stage, report=report, cancel=cancel)
 
 
 def _sheet(path, sheet, *, report, cancel):
+    from desktop_app.core.excel.read import sheet_preview
+
     return sheet_preview(Path(path), sheet)
 
 
@@ -175,5 +207,8 @@ def _sheet_names(path, *, report, cancel):
 
 
 def _roads(report_path, warehouse, *, report, cancel):
+    from desktop_app.core.excel.roads import reconcile_roads
+    from desktop_app.core.olap.warehouse import Warehouse
+
     with Warehouse(warehouse) as wh:
         return reconcile_roads(Path(report_path), wh)

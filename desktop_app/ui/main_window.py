@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.core.errors import Cancelled, SourceError
-from desktop_app.core.oltp.source import parse_source
 from desktop_app.core.progress import Progress
 from desktop_app.paths import Workspace
 from desktop_app.services.jobs import ErrorInfo, Job, JobRunner
@@ -112,6 +111,8 @@ class MainWindow(QMainWindow):
         job.on_success(lambda _r: self.open_source(str(shop))).on_failure(self._on_job_failed)
 
     def open_source(self, location: str) -> None:
+        from desktop_app.core.oltp.source import parse_source
+
         try:
             spec = parse_source(location)
         except SourceError as error:
@@ -122,6 +123,8 @@ class MainWindow(QMainWindow):
         self.models_tab.refresh()
 
     def _on_studio_source_changed(self, location: str) -> None:
+        from desktop_app.core.oltp.source import parse_source
+
         label = parse_source(location).label
         self.status_source.setText(f"Source: {label}   ·   Warehouse: {self.studio.warehouse_path}")
 

@@ -14,8 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.excel.stages import FINAL_REPORT, INTERMEDIATE, RAW_EXPORT, StageResult
 from desktop_app.services.jobs import ErrorInfo, Job
 from desktop_app.services.studio import Studio
+from desktop_app.ui.models.rows_model import RowsModel
 from desktop_app.ui.widgets.message_bar import MessageBar
 
 STAGES = (("raw", "1. Raw export", RAW_EXPORT), ("intermediate", "2. Intermediate", INTERMEDIATE),
@@ -124,7 +124,8 @@ class ExcelTab(QWidget):
     def _add_sheet_tabs(self, path: Path, names: list[str]) -> None:
         self.sheets.clear()
         for name in names:
-            table = QTableWidget()
+            table = QTableView()
+            table.verticalHeader().setDefaultSectionSize(22)
             self.sheets.addTab(table, name)
             job = self.studio.preview_sheet(path, name)
             job.on_success(lambda data, table=table: _fill(table, data)).on_failure(self._on_failed)
@@ -167,14 +168,9 @@ class ExcelTab(QWidget):
         self.errorOccurred.emit(info)
 
 
-def _fill(table: QTableWidget, data) -> None:
+def _fill(table: QTableView, data) -> None:
     header, rows, total = data
-    table.setColumnCount(len(header))
-    table.setHorizontalHeaderLabels(header)
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem(_cell_text(value)))
+    table.setModel(RowsModel(header, rows, _cell_text, table))
     table.setToolTip(f"Showing {len(rows):,} of {total:,} rows")
 
 

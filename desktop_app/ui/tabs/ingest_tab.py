@@ -5,6 +5,7 @@ pass/fail; notes on schema drift and dirty columns; run history from the warehou
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -25,13 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.ingest.plan import plan_table
-from desktop_app.core.ingest.run import IngestReport
-from desktop_app.core.oltp.inspect import SourceInfo
 from desktop_app.core.progress import Progress
 from desktop_app.services.jobs import ErrorInfo, Job
 from desktop_app.services.studio import Studio
 from desktop_app.ui.widgets.message_bar import MessageBar
+
+if TYPE_CHECKING:
+    from desktop_app.core.ingest.run import IngestReport
+    from desktop_app.core.oltp.inspect import SourceInfo
 
 GREEN, RED = QBrush(QColor("#1a7f37")), QBrush(QColor("#cf222e"))
 COLUMNS = ["Table", "Strategy", "Progress", "Rows/s", "Status", "Read", "Inserted", "Updated", "Deleted",
@@ -90,6 +92,8 @@ class IngestTab(QWidget):
 
     # -- table list ---------------------------------------------------------------------------------
     def set_source_info(self, info: SourceInfo) -> None:
+        from desktop_app.core.ingest.plan import plan_table
+
         if self.job is not None:  # never rebuild the list under a running load
             return
         self.tables.clear()

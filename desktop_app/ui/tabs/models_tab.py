@@ -5,6 +5,7 @@ and the two-roads reconciliation (Excel report vs marts, per figure)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -23,12 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.models.runner import RunResult
 from desktop_app.services.jobs import ErrorInfo, Job
 from desktop_app.services.studio import Studio
+from desktop_app.ui.models.rows_model import RowsModel
 from desktop_app.ui.widgets.chart_panel import ChartPanel
 from desktop_app.ui.widgets.dag_view import DagView
 from desktop_app.ui.widgets.message_bar import MessageBar
+
+if TYPE_CHECKING:
+    from desktop_app.core.models.runner import RunResult
 
 GREEN, RED, AMBER = QBrush(QColor("#1a7f37")), QBrush(QColor("#cf222e")), QBrush(QColor("#9a6700"))
 STATUS_BRUSH = {"success": GREEN, "pass": GREEN, "error": RED, "fail": RED, "warn": AMBER, "skipped": AMBER}
@@ -70,7 +75,7 @@ class ModelsTab(QWidget):
         self.tests = QTreeWidget()
         self.tests.setHeaderLabels(["Test", "Status", "Failures", "Message"])
         self.tests.setRootIsDecorated(False)
-        self.result = QTableWidget()
+        self.result = QTableView()
         self.charts = ChartPanel()
         self.roads = QTableWidget()
         self.roads_button = QPushButton("Reconcile the two roads")
@@ -163,13 +168,7 @@ class ModelsTab(QWidget):
 
     def _show_result(self, data) -> None:
         columns, rows = data
-        self.result.clear()
-        self.result.setColumnCount(len(columns))
-        self.result.setHorizontalHeaderLabels(columns)
-        self.result.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                self.result.setItem(r, c, QTableWidgetItem("NULL" if value is None else str(value)))
+        self.result.setModel(RowsModel(columns, rows, lambda v: "NULL" if v is None else str(v), self.result))
 
     # -- charts -------------------------------------------------------------------------------------
     def load_charts(self) -> None:

@@ -5,6 +5,7 @@ and simulate shop activity. Every query runs in a job; the widgets only show res
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -22,17 +23,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.oltp.inspect import SourceInfo, TableInfo
-from desktop_app.core.oltp.rows import RowSource
-from desktop_app.core.oltp.source import open_source
 from desktop_app.services.jobs import ErrorInfo
 from desktop_app.services.studio import Studio
 from desktop_app.ui.models.lazy_table_model import LazyTableModel
 from desktop_app.ui.widgets.message_bar import MessageBar
 
+if TYPE_CHECKING:
+    from desktop_app.core.oltp.inspect import SourceInfo, TableInfo
+    from desktop_app.core.oltp.rows import RowSource
+
 
 def open_rows(location: str, table: str, contains: str | None, *, order_by=None, descending=False) -> RowSource:
     """Runs on the preview lane: a RowSource that owns its own source engine."""
+    from desktop_app.core.oltp.rows import RowSource
+    from desktop_app.core.oltp.source import open_source
+
     source = open_source(location)
     rows = RowSource(source, table, order_by=order_by, descending=descending, contains=contains or None)
     close = rows.close
