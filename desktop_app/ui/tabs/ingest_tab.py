@@ -8,7 +8,6 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -29,13 +28,13 @@ from PySide6.QtWidgets import (
 from desktop_app.core.progress import Progress
 from desktop_app.services.jobs import ErrorInfo, Job
 from desktop_app.services.studio import Studio
+from desktop_app.ui.status_colours import GREEN, RED
 from desktop_app.ui.widgets.message_bar import MessageBar
 
 if TYPE_CHECKING:
     from desktop_app.core.ingest.run import IngestReport
     from desktop_app.core.oltp.inspect import SourceInfo
 
-GREEN, RED = QBrush(QColor("#1a7f37")), QBrush(QColor("#cf222e"))
 COLUMNS = ["Table", "Strategy", "Progress", "Rows/s", "Status", "Read", "Inserted", "Updated", "Deleted",
            "Reconciliation"]
 

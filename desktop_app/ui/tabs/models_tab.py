@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from desktop_app.services.jobs import ErrorInfo, Job
 from desktop_app.services.studio import Studio
 from desktop_app.ui.models.rows_model import RowsModel
+from desktop_app.ui.status_colours import GREEN, RED, STATUS_BRUSH
 from desktop_app.ui.widgets.chart_panel import ChartPanel
 from desktop_app.ui.widgets.dag_view import DagView
 from desktop_app.ui.widgets.message_bar import MessageBar
@@ -35,8 +36,6 @@ from desktop_app.ui.widgets.message_bar import MessageBar
 if TYPE_CHECKING:
     from desktop_app.core.models.runner import RunResult
 
-GREEN, RED, AMBER = QBrush(QColor("#1a7f37")), QBrush(QColor("#cf222e")), QBrush(QColor("#9a6700"))
-STATUS_BRUSH = {"success": GREEN, "pass": GREEN, "error": RED, "fail": RED, "warn": AMBER, "skipped": AMBER}
 
 CHART_QUERIES = {
     "monthly": "select department, order_month, revenue from main_marts.monthly_revenue_by_category order by 2",
