@@ -1,9 +1,9 @@
 """Stage 2 — intermediate: ``01_raw_export.xlsx`` → ``02_intermediate.xlsx`` by named steps.
 
-Each step is a small pure function from a dict of DataFrames to a new dict, declared in ``STEPS``
-with a description; the ``Steps`` sheet documents every step with its rows in and out. The
-result is one sheet of revenue order lines with everything the report needs. Reads only the
-stage-1 workbook, never the warehouse.
+Each step is a small pure function from named DuckDB relations to new ones (SQL run by DuckDB, which
+releases the GIL and holds no Python object per cell), declared in ``STEPS`` with a description; the
+``Steps`` sheet documents every step with its rows in and out. The result is one sheet of revenue
+order lines with everything the report needs. Reads only the stage-1 workbook, never the warehouse.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from desktop_app.core.excel.stages import INTERMEDIATE, RAW_EXPORT, StageResult
 from desktop_app.core.excel.xlsx_stream import StreamingWorkbook
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
-Tables = dict[str, pd.DataFrame]
+Tables = dict[str, str]  # logical table name -> DuckDB relation holding it
 
 REQUIRED = {
     "orders": ("order_id", "customer_id", "status", "placed_at"),
@@ -33,76 +33,83 @@ REQUIRED = {
 }
 REVENUE_STATUSES = ("paid", "shipped", "delivered")  # the same rule as the models' revenue_statuses var
 
+# Each step is a small pure function: it reads the relations it is given and creates new ones, never
+# changing its inputs. The SQL runs inside DuckDB, which releases the GIL (the window stays responsive)
+# and does not hold a Python object per cell.
 
-def clean(tables: Tables) -> Tables:
+
+def _create(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> str:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    return name
+
+
+def clean(con: duckdb.DuckDBPyConnection, t: Tables) -> Tables:
     """Trim text, lower-case statuses, parse timestamps, make keys integers."""
-    out = {}
-    for name, frame in tables.items():
-        frame = frame.copy()
-        for column in frame.columns:
-            if frame[column].dtype == object or str(frame[column].dtype).startswith("str"):
-                frame[column] = frame[column].map(lambda v: v.strip() if isinstance(v, str) else v)
-        out[name] = frame
-    orders = out["orders"]
-    orders["status"] = orders["status"].str.lower()
-    orders["placed_at"] = pd.to_datetime(orders["placed_at"])
-    for name, keys in (("orders", ("order_id", "customer_id")), ("order_items", ("order_item_id", "order_id",
-                       "product_id", "quantity", "unit_price_cents", "discount_cents")),
-                       ("products", ("product_id", "category_id")), ("customers", ("customer_id",))):
-        for key in keys:
-            out[name][key] = pd.to_numeric(out[name][key]).astype("int64")
-    out["categories"]["category_id"] = pd.to_numeric(out["categories"]["category_id"]).astype("int64")
-    out["categories"]["parent_id"] = pd.to_numeric(out["categories"]["parent_id"]).astype("Int64")
-    return out
+    return {
+        "orders": _create(con, "clean_orders", f"""
+            SELECT CAST(order_id AS BIGINT) AS order_id, CAST(customer_id AS BIGINT) AS customer_id,
+                   lower(trim(CAST(status AS VARCHAR))) AS status, CAST(placed_at AS TIMESTAMP) AS placed_at
+            FROM {t['orders']}"""),
+        "order_items": _create(con, "clean_order_items", f"""
+            SELECT CAST(order_item_id AS BIGINT) AS order_item_id, CAST(order_id AS BIGINT) AS order_id,
+                   CAST(product_id AS BIGINT) AS product_id, CAST(quantity AS BIGINT) AS quantity,
+                   CAST(unit_price_cents AS BIGINT) AS unit_price_cents,
+                   CAST(discount_cents AS BIGINT) AS discount_cents
+            FROM {t['order_items']}"""),
+        "products": _create(con, "clean_products", f"""
+            SELECT CAST(product_id AS BIGINT) AS product_id, trim(CAST(name AS VARCHAR)) AS name,
+                   CAST(category_id AS BIGINT) AS category_id FROM {t['products']}"""),
+        "categories": _create(con, "clean_categories", f"""
+            SELECT CAST(category_id AS BIGINT) AS category_id, CAST(parent_id AS BIGINT) AS parent_id,
+                   trim(CAST(name AS VARCHAR)) AS name FROM {t['categories']}"""),
+        "customers": _create(con, "clean_customers", f"""
+            SELECT CAST(customer_id AS BIGINT) AS customer_id, trim(CAST(first_name AS VARCHAR)) AS first_name,
+                   trim(CAST(last_name AS VARCHAR)) AS last_name,
+                   upper(trim(CAST(country_code AS VARCHAR))) AS country_code FROM {t['customers']}"""),
+    }
 
 
-def derive(tables: Tables) -> Tables:
+def derive(con: duckdb.DuckDBPyConnection, t: Tables) -> Tables:
     """Line revenue = quantity × unit price − discount (in cents, then euros); the order month."""
-    out = dict(tables)
-    items = tables["order_items"].copy()
-    items["line_revenue_cents"] = items["quantity"] * items["unit_price_cents"] - items["discount_cents"]
-    items["line_revenue"] = items["line_revenue_cents"] / 100
-    out["order_items"] = items
-    orders = tables["orders"].copy()
-    orders["order_month"] = orders["placed_at"].dt.to_period("M").dt.to_timestamp()
-    out["orders"] = orders
+    out = dict(t)
+    out["order_items"] = _create(con, "derived_order_items", f"""
+        SELECT *, quantity * unit_price_cents - discount_cents AS line_revenue_cents,
+               (quantity * unit_price_cents - discount_cents) / 100.0 AS line_revenue
+        FROM {t['order_items']}""")
+    out["orders"] = _create(con, "derived_orders", f"""
+        SELECT *, CAST(date_trunc('month', placed_at) AS TIMESTAMP) AS order_month FROM {t['orders']}""")
     return out
 
 
-def look_up(tables: Tables) -> Tables:
+def look_up(con: duckdb.DuckDBPyConnection, t: Tables) -> Tables:
     """Order lines ⨝ orders ⨝ products ⨝ categories (and their department) ⨝ customers."""
-    categories = tables["categories"]
-    departments = categories[["category_id", "name"]].rename(columns={"category_id": "parent_id",
-                                                                     "name": "department"})
-    category = categories.merge(departments, on="parent_id", how="left")
-    category["department"] = category["department"].fillna(category["name"])
-    customers = tables["customers"].assign(
-        customer_name=lambda c: c["first_name"].astype(str) + " " + c["last_name"].astype(str))
-    lines = (tables["order_items"]
-             .merge(tables["orders"][["order_id", "customer_id", "status", "placed_at", "order_month"]],
-                    on="order_id", how="inner", validate="many_to_one")
-             .merge(tables["products"][["product_id", "name", "category_id"]].rename(columns={"name": "product_name"}),
-                    on="product_id", how="inner", validate="many_to_one")
-             .merge(category[["category_id", "name", "department"]].rename(columns={"name": "category_name"}),
-                    on="category_id", how="left", validate="many_to_one")
-             .merge(customers[["customer_id", "customer_name", "country_code"]], on="customer_id", how="left",
-                    validate="many_to_one"))
-    return {"order_lines": lines}
+    return {"order_lines": _create(con, "looked_up_lines", f"""
+        SELECT i.*, o.customer_id, o.status, o.placed_at, o.order_month,
+               p.name AS product_name, p.category_id, c.name AS category_name,
+               coalesce(d.name, c.name) AS department,
+               cu.first_name || ' ' || cu.last_name AS customer_name, cu.country_code
+        FROM {t['order_items']} i
+        JOIN {t['orders']} o USING (order_id)
+        JOIN {t['products']} p USING (product_id)
+        LEFT JOIN {t['categories']} c ON c.category_id = p.category_id
+        LEFT JOIN {t['categories']} d ON d.category_id = c.parent_id
+        LEFT JOIN {t['customers']} cu ON cu.customer_id = o.customer_id""")}
 
 
-def keep_revenue(tables: Tables) -> Tables:
+def keep_revenue(con: duckdb.DuckDBPyConnection, t: Tables) -> Tables:
     """Keep lines of paid, shipped and delivered orders (placed, cancelled and returned are not revenue)."""
-    lines = tables["order_lines"]
-    return {"order_lines": lines[lines["status"].isin(REVENUE_STATUSES)].reset_index(drop=True)}
+    statuses = ", ".join(f"'{s}'" for s in REVENUE_STATUSES)
+    return {"order_lines": _create(con, "revenue_lines",
+                                   f"SELECT * FROM {t['order_lines']} WHERE status IN ({statuses})")}
 
 
-def tidy(tables: Tables) -> Tables:
+def tidy(con: duckdb.DuckDBPyConnection, t: Tables) -> Tables:
     """Order the columns for reading and sort by order, then line."""
-    columns = ["order_item_id", "order_id", "order_month", "placed_at", "status", "customer_id", "customer_name",
-               "country_code", "product_id", "product_name", "category_name", "department", "quantity",
-               "unit_price_cents", "discount_cents", "line_revenue_cents", "line_revenue"]
-    lines = tables["order_lines"][columns].sort_values(["order_id", "order_item_id"]).reset_index(drop=True)
-    return {"order_lines": lines}
+    return {"order_lines": _create(con, "order_lines", f"""
+        SELECT order_item_id, order_id, order_month, placed_at, status, customer_id, customer_name, country_code,
+               product_id, product_name, category_name, department, quantity, unit_price_cents, discount_cents,
+               line_revenue_cents, line_revenue
+        FROM {t['order_lines']} ORDER BY order_id, order_item_id""")}
 
 
 @dataclass(frozen=True)
@@ -121,8 +128,8 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-def _rows(tables: Tables) -> int:
-    return sum(len(f) for f in tables.values())
+def _rows(con: duckdb.DuckDBPyConnection, tables: Tables) -> int:
+    return sum(con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0] for relation in tables.values())
 
 
 def transform(stage1: Path, out_dir: Path, *, report: Report = NULL_REPORT,
@@ -130,37 +137,42 @@ def transform(stage1: Path, out_dir: Path, *, report: Report = NULL_REPORT,
     started = time.perf_counter()
     stage1 = Path(stage1)
     book = open_workbook(stage1, "raw export (01_raw_export.xlsx)")
-    tables: Tables = {}
-    for index, (sheet, required) in enumerate(REQUIRED.items()):
-        cancel.raise_if_cancelled()
-        report(Progress("excel", index, len(REQUIRED) + len(STEPS) + 1, f"Reading {sheet}", "intermediate"))
-        tables[sheet] = read_sheet(book, stage1, sheet, required)
-    steps = []
-    for index, step in enumerate(STEPS):
-        cancel.raise_if_cancelled()
-        report(Progress("excel", len(REQUIRED) + index, len(REQUIRED) + len(STEPS) + 1, f"Step: {step.name}",
-                        "intermediate"))
-        rows_in = _rows(tables)
-        tables = step.run(tables)
-        steps.append({"step": step.name, "description": " ".join(step.description.split()), "rows_in": rows_in,
-                      "rows_out": _rows(tables)})
-    lines = tables["order_lines"]
-    target = Path(out_dir) / INTERMEDIATE
     con = duckdb.connect()
+    remove = cancel.on_cancel(con.interrupt)
     try:
-        con.register("order_lines", lines)
+        tables: Tables = {}
+        for index, (sheet, required) in enumerate(REQUIRED.items()):
+            cancel.raise_if_cancelled()
+            report(Progress("excel", index, len(REQUIRED) + len(STEPS) + 1, f"Reading {sheet}", "intermediate"))
+            frame = read_sheet(book, stage1, sheet, required)
+            con.register("incoming", frame)
+            tables[sheet] = _create(con, f"read_{sheet}", "SELECT * FROM incoming")
+            con.unregister("incoming")
+            del frame
+        steps = []
+        for index, step in enumerate(STEPS):
+            cancel.raise_if_cancelled()
+            report(Progress("excel", len(REQUIRED) + index, len(REQUIRED) + len(STEPS) + 1, f"Step: {step.name}",
+                            "intermediate"))
+            rows_in = _rows(con, tables)
+            tables = step.run(con, tables)
+            steps.append({"step": step.name, "description": " ".join(step.description.split()),
+                          "rows_in": rows_in, "rows_out": _rows(con, tables)})
+        lines = con.execute(f"SELECT count(*) FROM {tables['order_lines']}").fetchall()[0][0]
+        target = Path(out_dir) / INTERMEDIATE
         con.register("steps", pd.DataFrame(steps))
         with atomic_target(target) as temp:
             book_out = StreamingWorkbook(temp)
             try:
-                book_out.add_sheet(con, "order_lines", "order_lines", cancel=cancel)
+                book_out.add_sheet(con, "order_lines", tables["order_lines"], cancel=cancel)
                 book_out.add_sheet(con, "Steps", "steps")
             except BaseException:
                 book_out.abort()
                 raise
             book_out.close()
     finally:
+        remove()
         con.close()
     report(Progress("excel", 1, 1, "Intermediate written", "intermediate"))
-    return StageResult("intermediate", target, time.perf_counter() - started, {"order_lines": len(lines)}, steps,
+    return StageResult("intermediate", target, time.perf_counter() - started, {"order_lines": lines}, steps,
                        [f"read from {stage1.name}" if stage1.name == RAW_EXPORT else f"read from {stage1}"])
