@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import sqlalchemy as sa
 
-from desktop_app.core.errors import AppError, Cancelled, SourceError, WarehouseError
+from desktop_app.core.errors import AppError, Cancelled, SourceError
 from desktop_app.core.ingest.extract import SourceReader, table_clause
 from desktop_app.core.ingest.load import LoadStats, apply_deletes, load_full, load_incremental
 from desktop_app.core.ingest.plan import TablePlan, plan_table
@@ -414,10 +414,3 @@ def _safe(cursor, sql: str, params: list | None = None) -> None:
         cursor.execute(sql, params or [])
     except duckdb.Error:
         pass
-
-
-def open_for_ingest(warehouse_path) -> Warehouse:
-    try:
-        return Warehouse(warehouse_path)
-    except WarehouseError:
-        raise
