@@ -8,6 +8,7 @@ DuckDB's failures to words: a file that is not a DuckDB database, a file another
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -114,7 +115,20 @@ class Warehouse:
         self.read_only = read_only
         self._local = threading.local()
         if not read_only:
-            self.connection.execute(METADATA_DDL)
+            self._ensure_metadata()
+
+    def _ensure_metadata(self) -> None:
+        """Create the raw and metadata schemas if missing. Two jobs of one process may open the
+        warehouse at the same moment; their identical DDL can then conflict in DuckDB's catalog, which
+        is harmless: the other one created it, so try again once it committed."""
+        for attempt in range(5):
+            try:
+                self.connection.execute(METADATA_DDL)
+                return
+            except duckdb.TransactionException:
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     @property
     def catalog(self) -> str:
