@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
 
     def _on_pipeline_done(self, result) -> None:
         if result.ingest:
-            self.ingest_tab._on_done(result.ingest)
+            self.ingest_tab.show_report(result.ingest)
         if result.models:
             self.models_tab.show_run(result.models)
         if result.excel:
@@ -254,8 +254,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.runner.shutdown()
-        self.source_tab.model.close()
-        self.runner.shutdown()
+        self.source_tab.model.release()
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         for name, splitter in self._splitters().items():

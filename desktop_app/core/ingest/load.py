@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from desktop_app.core.ingest.extract import Batch, DirtyColumn
-from desktop_app.core.ingest.types import VARCHAR, widen
+from desktop_app.core.ingest.types import VARCHAR, duckdb_type, widen
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
 
 ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
@@ -50,8 +50,6 @@ class BatchTable:
         data = batch.data
         for problem in batch.dirty:
             self.dirty.setdefault(problem.column, problem)
-        from desktop_app.core.ingest.types import duckdb_type
-
         incoming = {name: duckdb_type(data.schema.field(name).type) for name in data.schema.names}
         for name, kind in incoming.items():  # a declared DECIMAL(p,s) beats the precision of this batch
             declared = self.fallback.get(name, "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -308,7 +309,7 @@ def attach_generic_tests(project: Project, compiler: Compiler) -> None:
                 base = generic_test_name(test_kind, owner_name, column["name"], args)
                 name = f"source_{base}" if kind == "source" else base
                 unique_id = f"test.{project.name}.{name}.{short_hash(owner_id + name)}"
-                test = Node(unique_id, "test", name, Path_of(project, owner_id), fqn=[project.name, name],
+                test = Node(unique_id, "test", name, _owner_path(project, owner_id), fqn=[project.name, name],
                             test_metadata={"name": test_kind, "kwargs": {"column_name": column["name"], **args}},
                             attached_node=owner_id, column_name=column["name"])
                 test.config = merge_configs({"severity": "error"}, config)
@@ -323,10 +324,9 @@ def attach_generic_tests(project: Project, compiler: Compiler) -> None:
                 project.nodes[unique_id] = test
 
 
-def Path_of(project: Project, owner_id: str):  # noqa: N802 - small helper kept next to its one use
+def _owner_path(project: Project, owner_id: str) -> Path:
+    """The file a generic test belongs to: its model's or seed's, or the models folder for a source."""
     node = project.nodes.get(owner_id)
-    from pathlib import Path
-
     return node.path if node else Path("models")
 
 

@@ -172,8 +172,8 @@ class _Runner:
 
     def _execution_edges(self) -> dict[str, set[str]]:
         """Parents of each chosen node within the run, plus dbt build's test → child edges."""
-        edges = {u: {p for p in self.graph.ancestors(u) if p in self.chosen} for u in self.chosen}
-        edges = {u: {p for p in self.graph.parents.get(u, []) if p in self.chosen} | self._indirect(u) for u in edges}
+        edges = {u: {p for p in self.graph.parents.get(u, []) if p in self.chosen} | self._indirect(u)
+                 for u in self.chosen}
         if self.command == "build":
             for uid in self.chosen:
                 test = self.project.nodes[uid]

@@ -18,8 +18,9 @@ class RowSource:
     """Rows of one table fetched a page at a time. Call ``close()`` (or use ``with``) when done."""
 
     def __init__(self, source: Source, table: str, *, order_by: str | None = None, descending: bool = False,
-                 contains: str | None = None, with_total: bool = True) -> None:
+                 contains: str | None = None, with_total: bool = True, owns_source: bool = False) -> None:
         self._source = source
+        self._owns_source = owns_source  # close the source (its engine) with the rows
         with translated_errors(source.spec):
             reflected = sa.Table(table, sa.MetaData(), autoload_with=source.engine)
             self.columns: list[str] = [c.name for c in reflected.columns]
@@ -63,6 +64,8 @@ class RowSource:
             self._result.close()
         finally:
             self._connection.close()
+            if self._owns_source:
+                self._source.close()
 
     def __enter__(self) -> RowSource:
         return self

@@ -136,6 +136,13 @@ class LazyTableModel(QAbstractTableModel):
         if source is not None:
             self.runner.submit(Job(lambda *, report, cancel: source.close(), title="Close preview"), lane="preview")
 
+    def release(self) -> None:
+        """Close the open source at once: for shutdown, after the runner's threads have stopped."""
+        self._generation += 1
+        source, self._source = self._source, None
+        if source is not None:
+            source.close()
+
     # -- Qt model API -------------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.rows)

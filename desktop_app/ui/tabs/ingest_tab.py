@@ -136,7 +136,7 @@ class IngestTab(QWidget):
         self.started_at.clear()
         self.run_started = time.monotonic()
         self.job = self.studio.ingest(self.mode.currentData(), tables)
-        self.job.on_progress(self._on_progress).on_success(self._on_done).on_failure(self._on_failed)
+        self.job.on_progress(self._on_progress).on_success(self.show_report).on_failure(self._on_failed)
         self.job.signals.cancelled.connect(self._on_cancelled)
         self.job.on_finished(self._on_finished)
         self.start.setEnabled(False)
@@ -165,7 +165,7 @@ class IngestTab(QWidget):
         item.setText(3, progress.message)
         item.setText(4, "loading")
 
-    def _on_done(self, report: IngestReport) -> None:
+    def show_report(self, report: IngestReport) -> None:
         for result in report.tables:
             item = self._item(result.table)
             if item is None:

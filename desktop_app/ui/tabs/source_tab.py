@@ -39,17 +39,12 @@ def open_rows(location: str, table: str, contains: str | None, *, order_by=None,
     from desktop_app.core.oltp.source import open_source
 
     source = open_source(location)
-    rows = RowSource(source, table, order_by=order_by, descending=descending, contains=contains or None)
-    close = rows.close
-
-    def close_both() -> None:
-        try:
-            close()
-        finally:
-            source.close()
-
-    rows.close = close_both
-    return rows
+    try:
+        return RowSource(source, table, order_by=order_by, descending=descending, contains=contains or None,
+                         owns_source=True)
+    except BaseException:
+        source.close()
+        raise
 
 
 class SourceTab(QWidget):
