@@ -186,3 +186,31 @@ def test_stage2_input_errors_name_the_file_sheet_and_column(modelled, tmp_path):
     with pytest.raises(ExportError, match=r"Sheet 'products' of .*broken.xlsx lacks the column\(s\) name"):
         transform(broken, tmp_path)
     assert not (tmp_path / INTERMEDIATE).exists()
+
+
+def test_hand_edited_intermediate_gets_a_clear_error_and_blank_cells_are_empty(modelled, tmp_path):
+    """Stage 3 reads what the analyst's workbook holds: text typed into a number column is named, not dropped."""
+    from desktop_app.core.excel.report import build_report
+
+    _, out, _ = modelled
+    book = openpyxl.load_workbook(out / INTERMEDIATE, read_only=False)
+    sheet = book["order_lines"]
+    header = [c.value for c in sheet[1]]
+    revenue_col = header.index("line_revenue_cents") + 1
+    sheet.cell(row=3, column=revenue_col, value="twelve")
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    with pytest.raises(ExportError, match=r"line_revenue_cents .* 1 value\(s\) that are not whole numbers "
+                                          r"\(e.g. 'twelve'\)"):
+        build_report(edited, tmp_path)
+    assert not (tmp_path / FINAL_REPORT).exists()
+
+    sheet.cell(row=3, column=revenue_col).value = None  # an emptied cell is no revenue, not an error
+    book.save(edited)
+    result = build_report(edited, tmp_path)
+    report = openpyxl.load_workbook(result.path, data_only=True)
+    total = report["Summary"]["B4"].value
+    expected = openpyxl.load_workbook(out / FINAL_REPORT, data_only=True)["Summary"]["B4"].value
+    removed = openpyxl.load_workbook(out / INTERMEDIATE, read_only=True)["order_lines"].cell(
+        row=3, column=revenue_col).value
+    assert round(total, 2) == round(expected - removed / 100, 2)

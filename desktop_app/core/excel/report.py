@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
+import duckdb
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from desktop_app import __version__
-from desktop_app.core.excel.read import open_workbook, read_sheet
+from desktop_app.core.errors import ExportError
+from desktop_app.core.excel.read import load_sheet, open_workbook
 from desktop_app.core.excel.safety import FORMULA_LIKE, atomic_target
 from desktop_app.core.excel.stages import FINAL_REPORT, StageResult
+from desktop_app.core.olap.warehouse import quote
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
 TOP_N = 20
@@ -41,47 +43,98 @@ class Provenance:
     stage_rows: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class Pivot:
+    """Revenue in cents by month (rows) and department (columns)."""
+
+    months: list[datetime]
+    departments: list[str]
+    cents: list[list[int]]  # [month][department]
+
+    def __len__(self) -> int:
+        return len(self.months)
+
+
+@dataclass
+class Figures:
+    pivot: Pivot
+    customers: list[tuple]  # (customer_id, name, country, orders, revenue_cents), best first
+    products: list[tuple]  # (product_id, name, department, units, revenue_cents), best first
+    revenue_cents: int
+    orders: int
+    active_customers: int
+    first_month: datetime | None
+    last_month: datetime | None
+    line_count: int
+
+
 def build_report(stage2: Path, out_dir: Path, *, provenance: Provenance | None = None,
                  report: Report = NULL_REPORT, cancel: CancelToken = NEVER) -> StageResult:
     started = time.perf_counter()
     stage2 = Path(stage2)
     book = open_workbook(stage2, "intermediate (02_intermediate.xlsx)")
     report(Progress("excel", 0, 3, "Reading the intermediate workbook", "final report"))
-    lines = read_sheet(book, stage2, "order_lines", LINE_COLUMNS)
-    for column in ("order_id", "customer_id", "product_id", "quantity", "line_revenue_cents"):
-        lines[column] = pd.to_numeric(lines[column]).astype("int64")
-    lines["order_month"] = pd.to_datetime(lines["order_month"])
-    cancel.raise_if_cancelled()
-    report(Progress("excel", 1, 3, "Computing the figures", "final report"))
-    figures = compute_figures(lines)
+    con = duckdb.connect()
+    remove = cancel.on_cancel(con.interrupt)
+    try:
+        load_sheet(con, book, stage2, "order_lines", "sheet_lines", LINE_COLUMNS, cancel)
+        cancel.raise_if_cancelled()
+        report(Progress("excel", 1, 3, "Computing the figures", "final report"))
+        figures = compute_figures(con, "sheet_lines", stage2)
+    finally:
+        remove()
+        con.close()
     target = Path(out_dir) / FINAL_REPORT
     with atomic_target(target) as temp:
-        _write(temp, figures, provenance or Provenance(), len(lines))
+        _write(temp, figures, provenance or Provenance())
     report(Progress("excel", 3, 3, "Report written", "final report"))
     return StageResult("final", target, time.perf_counter() - started,
-                       {"Monthly revenue": len(figures["pivot"]), "Top customers": len(figures["customers"]),
-                        "Top products": len(figures["products"])})
+                       {"Monthly revenue": len(figures.pivot), "Top customers": len(figures.customers),
+                        "Top products": len(figures.products)})
 
 
-def compute_figures(lines: pd.DataFrame) -> dict:
-    pivot_cents = lines.pivot_table(index="order_month", columns="department", values="line_revenue_cents",
-                                    aggfunc="sum", fill_value=0).sort_index()
-    customers = (lines.groupby(["customer_id", "customer_name", "country_code"], as_index=False)
-                 .agg(orders=("order_id", "nunique"), revenue_cents=("line_revenue_cents", "sum"))
-                 .sort_values(["revenue_cents", "customer_id"], ascending=[False, True]).head(TOP_N))
-    products = (lines.groupby(["product_id", "product_name", "department"], as_index=False)
-                .agg(units=("quantity", "sum"), revenue_cents=("line_revenue_cents", "sum"))
-                .sort_values(["revenue_cents", "product_id"], ascending=[False, True]).head(TOP_N))
-    return {
-        "pivot": pivot_cents,
-        "customers": customers.reset_index(drop=True),
-        "products": products.reset_index(drop=True),
-        "revenue_cents": int(lines["line_revenue_cents"].sum()),
-        "orders": int(lines["order_id"].nunique()),
-        "active_customers": int(lines["customer_id"].nunique()),
-        "first_month": lines["order_month"].min(),
-        "last_month": lines["order_month"].max(),
-    }
+def compute_figures(con: duckdb.DuckDBPyConnection, sheet_table: str, path: Path) -> Figures:
+    """Every figure of the report, summed in integer cents by DuckDB over the order-line sheet."""
+    _typed_lines(con, sheet_table, path)
+    months = [m for (m,) in con.execute("SELECT DISTINCT order_month FROM lines ORDER BY 1").fetchall()]
+    departments = [d for (d,) in con.execute("SELECT DISTINCT department FROM lines ORDER BY 1").fetchall()]
+    cells = {(m, d): c for m, d, c in con.execute(
+        "SELECT order_month, department, sum(line_revenue_cents) FROM lines GROUP BY ALL").fetchall()}
+    pivot = Pivot(months, departments, [[int(cells.get((m, d), 0)) for d in departments] for m in months])
+    customers = con.execute(f"""
+        SELECT customer_id, customer_name, country_code, count(DISTINCT order_id), sum(line_revenue_cents) AS cents
+        FROM lines GROUP BY ALL ORDER BY cents DESC, customer_id LIMIT {TOP_N}""").fetchall()
+    products = con.execute(f"""
+        SELECT product_id, product_name, department, sum(quantity), sum(line_revenue_cents) AS cents
+        FROM lines GROUP BY ALL ORDER BY cents DESC, product_id LIMIT {TOP_N}""").fetchall()
+    revenue, orders, active, first, last, count = con.execute(
+        "SELECT coalesce(sum(line_revenue_cents), 0), count(DISTINCT order_id), count(DISTINCT customer_id), "
+        "min(order_month), max(order_month), count(*) FROM lines").fetchall()[0]
+    return Figures(pivot, customers, products, int(revenue), orders, active, first, last, count)
+
+
+def _typed_lines(con: duckdb.DuckDBPyConnection, sheet_table: str, path: Path) -> None:
+    """The sheet's columns as the report needs them; a cell that is not a whole number (or a month) is an
+    error naming its column, never a silently dropped line."""
+    whole = ("order_id", "customer_id", "product_id", "quantity", "line_revenue_cents")
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {sheet_table})").fetchall())
+    for column in (*whole, "order_month"):
+        kind = "TIMESTAMP" if column == "order_month" else "BIGINT"
+        q = quote(column)
+        fractional = f" OR {q} <> round({q})" if types[column] == "DOUBLE" and kind == "BIGINT" else ""
+        bad = con.execute(
+            f"SELECT any_value(CAST({q} AS VARCHAR)), count(*) FROM {sheet_table} WHERE {q} IS NOT NULL AND "
+            f"(TRY_CAST({q} AS {kind}) IS NULL{fractional})").fetchall()[0]
+        if bad[1]:
+            raise ExportError(f"Column {column} of the order_lines sheet in {path} has {bad[1]:,} value(s) that are "
+                              f"not {'dates' if kind == 'TIMESTAMP' else 'whole numbers'} (e.g. {bad[0]!r}).",
+                              "The workbook was changed by hand; re-run the intermediate stage.")
+    casts = ", ".join(f"CAST({quote(c)} AS BIGINT) AS {quote(c)}" for c in whole)
+    con.execute(f"""CREATE TABLE lines AS SELECT {casts}, CAST(order_month AS TIMESTAMP) AS order_month,
+                    CAST(customer_name AS VARCHAR) AS customer_name, CAST(country_code AS VARCHAR) AS country_code,
+                    CAST(product_name AS VARCHAR) AS product_name,
+                    coalesce(CAST(department AS VARCHAR), '(no department)') AS department
+                    FROM {sheet_table}""")
 
 
 def _text(sheet, row: int, col: int, value, fmt=None, quoted=None) -> None:
@@ -90,7 +143,7 @@ def _text(sheet, row: int, col: int, value, fmt=None, quoted=None) -> None:
     sheet.write_string(row, col, value, quoted if quoted is not None and FORMULA_LIKE.match(value) else fmt)
 
 
-def _write(path: Path, figures: dict, provenance: Provenance, line_count: int) -> None:
+def _write(path: Path, figures: Figures, provenance: Provenance) -> None:
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False})
     f = {
         "title": book.add_format({"bold": True, "font_size": 16}),
@@ -110,24 +163,24 @@ def _write(path: Path, figures: dict, provenance: Provenance, line_count: int) -
     prov = book.add_worksheet("Provenance")
 
     # -- Monthly revenue: the pivot, with SUM formulas for every total --------------------------------
-    pivot = figures["pivot"]
-    departments = list(pivot.columns)
+    pivot = figures.pivot
+    departments = pivot.departments
     monthly.write_string(0, 0, "Month", f["header"])
     for j, department in enumerate(departments, 1):
         _text(monthly, 0, j, department, f["header"])
     total_col = len(departments) + 1
     monthly.write_string(0, total_col, "Total", f["header"])
-    for i, (month, row) in enumerate(pivot.iterrows(), 1):
-        monthly.write_datetime(i, 0, month.to_pydatetime(), f["month"])
-        for j, department in enumerate(departments, 1):
-            monthly.write_number(i, j, int(row[department]) / 100, f["money"])
+    for i, (month, row) in enumerate(zip(pivot.months, pivot.cents, strict=True), 1):
+        monthly.write_datetime(i, 0, month, f["month"])
+        for j, cents in enumerate(row, 1):
+            monthly.write_number(i, j, cents / 100, f["money"])
         first, last = xl_rowcol_to_cell(i, 1), xl_rowcol_to_cell(i, total_col - 1)
-        monthly.write_formula(i, total_col, f"=SUM({first}:{last})", f["money_bold"], int(row.sum()) / 100)
+        monthly.write_formula(i, total_col, f"=SUM({first}:{last})", f["money_bold"], sum(row) / 100)
     total_row = len(pivot) + 1
     monthly.write_string(total_row, 0, "Total", f["bold_total"])
     for j in range(1, total_col + 1):
         column = xl_col_to_name(j)
-        cached = (int(pivot[departments[j - 1]].sum()) if j < total_col else int(pivot.values.sum())) / 100
+        cached = (sum(r[j - 1] for r in pivot.cents) if j < total_col else sum(map(sum, pivot.cents))) / 100
         monthly.write_formula(total_row, j, f"=SUM({column}2:{column}{total_row})", f["money_bold"], cached)
     monthly.set_column(0, 0, 12)
     monthly.set_column(1, total_col, 16)
@@ -140,13 +193,13 @@ def _write(path: Path, figures: dict, provenance: Provenance, line_count: int) -
 
     # -- Summary: formulas over the pivot and the values behind them ----------------------------------
     summary.write_string(0, 0, "Sales report", f["title"])
-    summary.write_string(1, 0, f"{figures['first_month']:%B %Y} – {figures['last_month']:%B %Y}"
-                         if line_count else "No revenue in the data")
-    rows = [("Revenue", f"={grand_total}", figures["revenue_cents"] / 100, f["money"]),
-            ("Orders", None, figures["orders"], f["int"]),
+    summary.write_string(1, 0, f"{figures.first_month:%B %Y} – {figures.last_month:%B %Y}"
+                         if figures.line_count else "No revenue in the data")
+    rows = [("Revenue", f"={grand_total}", figures.revenue_cents / 100, f["money"]),
+            ("Orders", None, figures.orders, f["int"]),
             ("Average order value", "=IF(B5=0,0,B4/B5)",
-             (figures["revenue_cents"] / 100 / figures["orders"]) if figures["orders"] else 0, f["money"]),
-            ("Active customers", None, figures["active_customers"], f["int"])]
+             (figures.revenue_cents / 100 / figures.orders) if figures.orders else 0, f["money"]),
+            ("Active customers", None, figures.active_customers, f["int"])]
     for offset, (label, formula, value, fmt) in enumerate(rows):
         r = 3 + offset
         summary.write_string(r, 0, label, f["label"])
@@ -195,13 +248,15 @@ def _write(path: Path, figures: dict, provenance: Provenance, line_count: int) -
                                      {"type": "data_bar", "bar_color": "#63BE7B"})
 
     table(customers, ["Rank", "Customer id", "Customer", "Country", "Orders", "Revenue"],
-          [((i + 1, f["int"]), (int(r.customer_id), None), (r.customer_name, None), (r.country_code, None),
-            (int(r.orders), f["int"]), (int(r.revenue_cents) / 100, f["money"]))
-           for i, r in figures["customers"].iterrows()], [6, 12, 30, 9, 9, 16])
+          [((i, f["int"]), (customer_id, None), (name, None), (country, None), (orders, f["int"]),
+            (int(cents) / 100, f["money"]))
+           for i, (customer_id, name, country, orders, cents) in enumerate(figures.customers, 1)],
+          [6, 12, 30, 9, 9, 16])
     table(products, ["Rank", "Product id", "Product", "Department", "Units", "Revenue"],
-          [((i + 1, f["int"]), (int(r.product_id), None), (r.product_name, None), (r.department, None),
-            (int(r.units), f["int"]), (int(r.revenue_cents) / 100, f["money"]))
-           for i, r in figures["products"].iterrows()], [6, 11, 34, 20, 9, 16])
+          [((i, f["int"]), (product_id, None), (name, None), (department, None), (int(units), f["int"]),
+            (int(cents) / 100, f["money"]))
+           for i, (product_id, name, department, units, cents) in enumerate(figures.products, 1)],
+          [6, 11, 34, 20, 9, 16])
 
     # -- Provenance --------------------------------------------------------------------------------------
     prov.write_string(0, 0, "Provenance", f["title"])
@@ -211,7 +266,7 @@ def _write(path: Path, figures: dict, provenance: Provenance, line_count: int) -
              ("Ingestion run", provenance.ingestion_run), ("Ingested at", provenance.ingested_at),
              ("Revenue rule", "lines of paid, shipped and delivered orders: quantity × unit price − discount")]
     facts += [(f"Rows: {stage}", f"{rows:,}") for stage, rows in provenance.stage_rows.items()]
-    facts.append(("Rows: order lines in the report", f"{line_count:,}"))
+    facts.append(("Rows: order lines in the report", f"{figures.line_count:,}"))
     for i, (key, value) in enumerate(facts, 2):
         prov.write_string(i, 0, key, f["label"])
         _text(prov, i, 1, value, None, f["quoted"])

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
-from desktop_app.core.excel.read import open_workbook, read_sheet
+from desktop_app.core.arrow_rows import rows_to_batch
+from desktop_app.core.excel.read import load_sheet, open_workbook
 from desktop_app.core.excel.safety import atomic_target
 from desktop_app.core.excel.stages import INTERMEDIATE, RAW_EXPORT, StageResult
 from desktop_app.core.excel.xlsx_stream import StreamingWorkbook
@@ -144,11 +144,8 @@ def transform(stage1: Path, out_dir: Path, *, report: Report = NULL_REPORT,
         for index, (sheet, required) in enumerate(REQUIRED.items()):
             cancel.raise_if_cancelled()
             report(Progress("excel", index, len(REQUIRED) + len(STEPS) + 1, f"Reading {sheet}", "intermediate"))
-            frame = read_sheet(book, stage1, sheet, required)
-            con.register("incoming", frame)
-            tables[sheet] = _create(con, f"read_{sheet}", "SELECT * FROM incoming")
-            con.unregister("incoming")
-            del frame
+            load_sheet(con, book, stage1, sheet, f"read_{sheet}", required, cancel)
+            tables[sheet] = f"read_{sheet}"
         steps = []
         for index, step in enumerate(STEPS):
             cancel.raise_if_cancelled()
@@ -160,7 +157,7 @@ def transform(stage1: Path, out_dir: Path, *, report: Report = NULL_REPORT,
                           "rows_in": rows_in, "rows_out": _rows(con, tables)})
         lines = con.execute(f"SELECT count(*) FROM {tables['order_lines']}").fetchall()[0][0]
         target = Path(out_dir) / INTERMEDIATE
-        con.register("steps", pd.DataFrame(steps))
+        con.register("steps", rows_to_batch(list(steps[0]), [list(step.values()) for step in steps]).data)
         with atomic_target(target) as temp:
             book_out = StreamingWorkbook(temp)
             try:

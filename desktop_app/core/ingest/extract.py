@@ -1,9 +1,9 @@
 """Stream a source table as Arrow record batches, never losing a row to SQLite's dynamic typing.
 
-Each batch is built column by column with ``pyarrow.array``. When a column's values do not fit one
-Arrow type (an INTEGER column with a few text values, integers beyond 64 bits, bytes among
-text), that column of that batch becomes text instead, and the first offending value is kept
-as an example for the run report. SQLite tables are read through the raw ``sqlite3`` cursor (no
+Each batch is built by ``core.arrow_rows``: when a column's values do not share one type (an
+INTEGER column with a few text values, integers beyond 64 bits, bytes among text), that column of
+that batch becomes text instead, and the first offending value is kept as an example for the run
+report. SQLite tables are read through the raw ``sqlite3`` cursor (no
 per-row SQLAlchemy objects), other dialects through SQLAlchemy with server-side streaming. All
 reads of one table happen inside one read transaction, so they see one consistent snapshot even
 while the shop keeps writing.
@@ -13,77 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.sql import quoted_name
 
+from desktop_app.core.arrow_rows import Batch, rows_to_batch
 from desktop_app.core.oltp.source import Source, translated_errors
 from desktop_app.core.progress import NEVER, CancelToken
 
 BATCH_ROWS = 100_000
 
 
-@dataclass
-class DirtyColumn:
-    """A column whose values did not share one type; loaded as text so no value is lost."""
-
-    column: str
-    example: str
-    reason: str
-
-
-@dataclass
-class Batch:
-    data: pa.RecordBatch
-    dirty: list[DirtyColumn] = field(default_factory=list)
-
-
 def table_clause(table: str, columns: Sequence[str]) -> sa.TableClause:
     """A table expression whose every identifier is quoted, whatever the dialect thinks is reserved."""
     return sa.table(quoted_name(table, True), *(sa.column(quoted_name(c, True)) for c in columns))
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
-def column_array(name: str, values: Sequence[Any]) -> tuple[pa.Array, DirtyColumn | None]:
-    """An Arrow array for one column; falls back to text (and says why) when types are mixed."""
-    try:
-        array = pa.array(values)
-        if not (pa.types.is_struct(array.type) or pa.types.is_list(array.type)):
-            return array, None
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as err:
-        reason = "integer beyond 64 bits" if "overflow" in str(err).lower() or isinstance(err, OverflowError) \
-            else "mixed value types"
-    else:
-        reason = "nested values"
-    kinds = {type(v) for v in values if v is not None}
-    example = next((v for v in values if v is not None and type(v) is not int), None)
-    if example is None:
-        example = next(v for v in values if v is not None)
-    if reason == "mixed value types":
-        reason = "mixed value types: " + ", ".join(sorted(k.__name__ for k in kinds))
-    text = pa.array([None if v is None else _as_text(v) for v in values], pa.string())
-    return text, DirtyColumn(name, _as_text(example)[:80], reason)
-
-
-def rows_to_batch(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Batch:
-    arrays, dirty = [], []
-    transposed = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-    for name, values in zip(columns, transposed, strict=True):
-        array, problem = column_array(name, values)
-        arrays.append(array)
-        if problem:
-            dirty.append(problem)
-    return Batch(pa.RecordBatch.from_arrays(arrays, names=list(columns)), dirty)
 
 
 class SourceReader:

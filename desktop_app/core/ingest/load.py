@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from desktop_app.core.ingest.extract import Batch, DirtyColumn
-from desktop_app.core.ingest.types import VARCHAR, duckdb_type, widen
+from desktop_app.core.arrow_rows import Batch, DirtyColumn
+from desktop_app.core.ingest.types import VARCHAR, widen
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
 
 ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
@@ -47,10 +47,9 @@ class BatchTable:
         self.widened: list[str] = []
 
     def append(self, batch: Batch) -> None:
-        data = batch.data
         for problem in batch.dirty:
             self.dirty.setdefault(problem.column, problem)
-        incoming = {name: duckdb_type(data.schema.field(name).type) for name in data.schema.names}
+        incoming = dict(batch.types)
         for name, kind in incoming.items():  # a declared DECIMAL(p,s) beats the precision of this batch
             declared = self.fallback.get(name, "")
             if kind and kind.startswith("DECIMAL") and declared.startswith("DECIMAL"):
@@ -58,7 +57,7 @@ class BatchTable:
         if not self.created:
             for name, kind in incoming.items():
                 self.types[name] = kind
-            return self._create_and_insert(data)
+            return self._create_and_insert(batch)
         for name, kind in incoming.items():
             if name not in self.types:
                 self.types[name] = kind or self.fallback.get(name, VARCHAR)
@@ -67,7 +66,7 @@ class BatchTable:
             wider = widen(self.types[name], kind)
             if wider != self.types[name]:
                 self._alter(name, wider)
-        self._insert(data)
+        self._insert(batch)
 
     def _alter(self, column: str, new_type: str) -> None:
         old = self.types[column]
@@ -75,33 +74,33 @@ class BatchTable:
         self.types[column] = new_type
         self.widened.append(f"{column}: {old} → {new_type}")
 
-    def _create_and_insert(self, data) -> None:
+    def _create_and_insert(self, batch: Batch) -> None:
         columns = ", ".join(f"{quote(n)} {self.types[n] or self.fallback.get(n, VARCHAR)}" for n in self.types)
         temp = "TEMPORARY " if self.temporary else ""
         self.cursor.execute(f"CREATE {temp}TABLE {self.name} ({columns})")
         self.types = {n: t or self.fallback.get(n, VARCHAR) for n, t in self.types.items()}
         self.created = True
-        self._insert(data)
+        self._insert(batch)
 
-    def _insert(self, data) -> None:
-        self.cursor.register("__batch", data)
+    def _insert(self, batch: Batch) -> None:
+        self.cursor.register("__batch", batch.data)
         try:
             for _attempt in range(len(self.types) + 1):
                 try:
                     self.cursor.execute(f"INSERT INTO {self.name} BY NAME SELECT * FROM __batch")
                     return
-                except duckdb.ConversionException as err:
+                except duckdb.ConversionException:
                     # A value the column's type cannot hold (text into a TIMESTAMP column): widen it.
-                    column = self._failing_column(data, str(err))
+                    column = self._failing_column(batch)
                     if column is None:
                         raise
                     self._alter(column, VARCHAR)
         finally:
             self.cursor.unregister("__batch")
 
-    def _failing_column(self, data, message: str) -> str | None:
+    def _failing_column(self, batch: Batch) -> str | None:
         for name, kind in self.types.items():
-            if kind == VARCHAR or name not in data.schema.names:
+            if kind == VARCHAR or name not in batch.types:
                 continue
             bad = self.cursor.execute(
                 f"SELECT count(*) FROM __batch WHERE {quote(name)} IS NOT NULL "
@@ -141,8 +140,8 @@ def load_full(cursor: duckdb.DuckDBPyConnection, table: str, batches: Iterable[B
     target = BatchTable(cursor, loading, fallback)
     for batch in batches:
         target.append(batch)
-        stats.rows_read += batch.data.num_rows
-        on_batch(batch.data.num_rows)
+        stats.rows_read += batch.num_rows
+        on_batch(batch.num_rows)
     if not target.created:  # an empty table: create it from the declared types
         columns = ", ".join(f"{quote(n)} {t}" for n, t in fallback.items())
         cursor.execute(f"CREATE TABLE {loading} ({columns})")
@@ -168,8 +167,8 @@ def load_incremental(cursor: duckdb.DuckDBPyConnection, table: str, batches: Ite
     cursor.execute(f"DROP TABLE IF EXISTS {stage.name}")
     for batch in batches:
         stage.append(batch)
-        stats.rows_read += batch.data.num_rows
-        on_batch(batch.data.num_rows)
+        stats.rows_read += batch.num_rows
+        on_batch(batch.num_rows)
     stats.dirty = list(stage.dirty.values())
     if not stage.created:
         return dict(table_types(cursor, table))

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import duckdb
 
+from desktop_app.core.arrow_rows import DirtyColumn
 from desktop_app.core.errors import Cancelled
-from desktop_app.core.ingest.extract import DirtyColumn
 from desktop_app.core.ingest.types import VARCHAR, widen
 from desktop_app.core.olap.warehouse import quote
 from desktop_app.core.progress import NEVER, CancelToken

@@ -1,39 +1,14 @@
-"""Column types: from Arrow batches to DuckDB, and how a column widens when data disagrees.
+"""Column types: how a warehouse column widens when the data disagrees.
 
-SQLite stores any value in any column, so a batch's Arrow type is a fact about the data, not the
-schema. A column's warehouse type is the join of every batch's type on a small lattice:
+SQLite stores any value in any column, so a batch's type (from ``core.arrow_rows``) is a fact
+about the data, not the schema. A column's warehouse type is the join of every batch's type on a small lattice:
 ``BIGINT`` + ``DOUBLE`` → ``DOUBLE``; anything else that disagrees → ``VARCHAR`` (which holds
 every value exactly). Nothing is ever coerced away.
 """
 
 from __future__ import annotations
 
-import pyarrow as pa
-
 VARCHAR = "VARCHAR"
-
-
-def duckdb_type(arrow_type: pa.DataType) -> str | None:
-    """The DuckDB type for an Arrow type; None for an all-NULL column (no evidence yet)."""
-    if pa.types.is_null(arrow_type):
-        return None
-    if pa.types.is_boolean(arrow_type):
-        return "BOOLEAN"
-    if pa.types.is_integer(arrow_type):
-        return "BIGINT"
-    if pa.types.is_floating(arrow_type):
-        return "DOUBLE"
-    if pa.types.is_decimal(arrow_type):
-        return f"DECIMAL({min(arrow_type.precision, 38)},{arrow_type.scale})"
-    if pa.types.is_timestamp(arrow_type):
-        return "TIMESTAMPTZ" if arrow_type.tz else "TIMESTAMP"
-    if pa.types.is_date(arrow_type):
-        return "DATE"
-    if pa.types.is_time(arrow_type):
-        return "TIME"
-    if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type):
-        return "BLOB"
-    return VARCHAR
 
 
 def widen(current: str | None, incoming: str | None) -> str | None:
