@@ -169,14 +169,20 @@ def _dirty(name: str, values: Sequence[Any], reason: str, array: Any = None):
 
 def rows_to_batch(columns: Sequence[str], rows: Sequence[Sequence[Any]], blank_is_null: bool = False) -> Batch:
     """Transpose rows into typed Arrow columns and wrap them as one record batch."""
-    arrays, types, dirty = [], {}, []
     transposed = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-    for name, values in zip(columns, transposed, strict=True):
-        array, kind, problem = column_array(name, values, blank_is_null)
+    return columns_to_batch(columns, transposed, blank_is_null)
+
+
+def columns_to_batch(columns: Sequence[str], values: Sequence[Sequence[Any]], blank_is_null: bool = False) -> Batch:
+    """Typed Arrow columns from one sequence of values per column, wrapped as one record batch."""
+    arrays, types, dirty = [], {}, []
+    for name, column_values in zip(columns, values, strict=True):
+        array, kind, problem = column_array(name, column_values, blank_is_null)
         arrays.append(array)
         types[name] = kind
         if problem:
             dirty.append(problem)
+    length = len(values[0]) if values else 0
     schema = na.struct({name: array.schema for name, array in zip(columns, arrays, strict=True)})
-    data = na.Array(na.c_array_from_buffers(schema, len(rows), [None], children=arrays))
-    return Batch(data, list(columns), types, len(rows), dirty)
+    data = na.Array(na.c_array_from_buffers(schema, length, [None], children=arrays))
+    return Batch(data, list(columns), types, length, dirty)

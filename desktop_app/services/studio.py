@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.paths import Workspace, sql_project_dir
+from desktop_app.services.charts import load_chart_data
 from desktop_app.services.jobs import Job, JobRunner
 
 
@@ -72,6 +73,9 @@ class Studio(QObject):
     def build(self, full_refresh: bool = False) -> Job:
         return self._submit(_build, self.project_dir, self.warehouse_path, self.target_dir, full_refresh,
                             title="Build the models", lane="writer")
+
+    def chart_data(self) -> Job:
+        return self._submit(load_chart_data, self.warehouse_path, title="Chart data")
 
     def query(self, sql: str, limit: int = 500) -> Job:
         return self._submit(_query, self.warehouse_path, sql, limit, title="Preview")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import platform
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -101,6 +102,10 @@ class MainWindow(QMainWindow):
     # -- start-up -----------------------------------------------------------------------------------
     def start(self) -> None:
         """Show the workspace's source, creating the demo shop first if there is none."""
+        # Everything built so far (modules, widgets) lives as long as the window: move it out of the
+        # garbage collector's reach, so its full passes — which hold the GIL, freezing the window —
+        # only walk what the jobs create.
+        gc.freeze()
         shop = self.workspace.demo_shop
         if shop.exists():
             self.open_source(self.studio.source if self.studio.source else str(shop))

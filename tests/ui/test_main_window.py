@@ -59,6 +59,14 @@ def test_end_to_end_by_clicking(window, qtbot, pristine_shop):
     qtbot.waitUntil(lambda: "success" in statuses(), timeout=10_000)
     assert statuses() <= {"success", ""} and window.models_tab.list.topLevelItemCount() >= 17
     assert window.models_tab.tests.topLevelItemCount() >= 30
+    # Charts: the marts' series arrive from a worker and land in the plots once the Charts tab shows.
+    charts = window.models_tab.charts
+    qtbot.waitUntil(lambda: charts.pending is not None or charts.plots is not None, timeout=20_000)
+    window.models_tab.views.setCurrentWidget(charts)
+    qtbot.waitUntil(lambda: charts.plots is not None and charts.pending is None, timeout=10_000)
+    days, revenue = charts.plots["daily"].getData()
+    assert len(days) > 300 and len(days) == len(revenue) and min(revenue) > 0
+    assert len(charts.plots["monthly_curves"]) >= 5
     # Excel: run all stages, the preview shows the sheets.
     window.tabs.setCurrentWidget(window.excel_tab)
     with qtbot.waitSignal(window.excel_tab.finished, timeout=120_000):

@@ -7,13 +7,14 @@ from pathlib import Path
 import duckdb
 from python_calamine import CalamineWorkbook
 
-from desktop_app.core.arrow_rows import rows_to_batch
+from desktop_app.core.arrow_rows import columns_to_batch
 from desktop_app.core.errors import ExportError
 from desktop_app.core.ingest.load import BatchTable
 from desktop_app.core.olap.warehouse import quote
 from desktop_app.core.progress import NEVER, CancelToken
 
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 20_000  # rows per Arrow batch sent to DuckDB (building one holds the GIL)
+FOLD_ROWS = 500  # row lists alive at once (well under the GC's first-generation threshold)
 
 
 def open_workbook(path: Path, expected_stage: str) -> CalamineWorkbook:
@@ -31,10 +32,11 @@ def load_sheet(con: duckdb.DuckDBPyConnection, book: CalamineWorkbook, path: Pat
                required: tuple[str, ...] = (), cancel: CancelToken = NEVER) -> int:
     """Stream one sheet into the DuckDB table ``table`` of ``con``; returns its row count.
 
-    Rows go over in Arrow batches of ``CHUNK_ROWS``, so at most one chunk of Python row objects is
-    alive at a time: a million live row lists would make the garbage collector's full passes (which
-    hold the GIL, and with it the window's event loop) last half a second each. Empty cells are
-    NULL; a column whose cells disagree in type becomes text rather than losing a value.
+    Rows go over in Arrow batches of ``CHUNK_ROWS``. Each row list calamine hands us is folded into
+    per-column lists within ``FOLD_ROWS`` rows, so row objects die young: a chunk of row lists kept
+    alive would be promoted to the garbage collector's old generation and trigger full passes over
+    every object in the process — each one holding the GIL, and with it the window, for 200–400 ms.
+    Empty cells are NULL; a column whose cells disagree in type becomes text rather than losing a value.
     """
     if sheet not in book.sheet_names:
         raise ExportError(f"{path} has no sheet {sheet!r} (it has {', '.join(book.sheet_names)}).",
@@ -49,18 +51,33 @@ def load_sheet(con: duckdb.DuckDBPyConnection, book: CalamineWorkbook, path: Pat
         raise ExportError(f"Sheet {sheet!r} of {path} lacks the column(s) {', '.join(missing)}.",
                           "The workbook was changed by hand or comes from another tool; re-run the previous stage.")
     target = BatchTable(con, quote(table), {})
-    chunk: list[list] = []
+    columns: list[list] = [[] for _ in header]
+    pending: list[list] = []
     count = 0
+
+    def fold() -> None:
+        if not pending:
+            return
+        for column, values in zip(columns, zip(*pending, strict=True), strict=True):
+            column.extend(values)
+        pending.clear()
+
+    def flush() -> None:
+        nonlocal columns, count
+        target.append(columns_to_batch(header, columns, blank_is_null=True))
+        count += len(columns[0]) if columns else 0
+        columns = [[] for _ in header]
+
     for row in rows:  # a Python-level loop: the event loop gets the GIL between rows
-        chunk.append(row)
-        if len(chunk) == CHUNK_ROWS:
-            cancel.raise_if_cancelled()
-            target.append(rows_to_batch(header, chunk, blank_is_null=True))
-            count += len(chunk)
-            chunk = []
-    if chunk or not target.created:
-        target.append(rows_to_batch(header, chunk, blank_is_null=True))
-        count += len(chunk)
+        pending.append(row)
+        if len(pending) == FOLD_ROWS:
+            fold()
+            if len(columns[0]) >= CHUNK_ROWS:
+                cancel.raise_if_cancelled()
+                flush()
+    fold()
+    if (columns and columns[0]) or not target.created:
+        flush()
     return count
 
 

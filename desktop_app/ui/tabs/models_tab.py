@@ -4,7 +4,6 @@ and the two-roads reconciliation (Excel report vs marts, per figure)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -35,15 +34,6 @@ from desktop_app.ui.widgets.message_bar import MessageBar
 
 if TYPE_CHECKING:
     from desktop_app.core.models.runner import RunResult
-
-
-CHART_QUERIES = {
-    "monthly": "select department, order_month, revenue from main_marts.monthly_revenue_by_category order by 2",
-    "daily": "select order_date, revenue from main_marts.daily_revenue order by 1",
-    "products": "select product_name, revenue from main_marts.product_performance order by revenue_rank limit 10",
-    "customers": "select full_name, lifetime_revenue from main_marts.customer_lifetime_value "
-                 "order by revenue_rank limit 10",
-}
 
 
 class ModelsTab(QWidget):
@@ -170,20 +160,10 @@ class ModelsTab(QWidget):
         self.result.setModel(RowsModel(columns, rows, lambda v: "NULL" if v is None else str(v), self.result))
 
     # -- charts -------------------------------------------------------------------------------------
-    def load_charts(self) -> None:
-        collected: dict[str, list] = {}
-
-        def one(name: str, sql: str) -> None:
-            job = self.studio.query(sql, limit=100_000)
-            job.on_success(lambda data, name=name: collect(name, data[1]))
-
-        def collect(name: str, rows: list) -> None:
-            collected[name] = rows
-            if len(collected) == len(CHART_QUERIES):
-                self.charts.set_data(_chart_data(collected))
-
-        for name, sql in CHART_QUERIES.items():
-            one(name, sql)
+    def load_charts(self) -> Job:
+        job = self.studio.chart_data()
+        job.on_success(self.charts.set_data).on_failure(self._on_failed)
+        return job
 
     # -- two roads ----------------------------------------------------------------------------------
     def reconcile_roads(self) -> Job:
@@ -212,20 +192,3 @@ class ModelsTab(QWidget):
         self.message.show_error(info.error)
         self.errorOccurred.emit(info)
 
-
-def _timestamp(value) -> float:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return datetime(value.year, value.month, value.day).timestamp()
-
-
-def _chart_data(rows: dict[str, list]) -> dict:
-    monthly: dict[str, tuple[list, list]] = {}
-    for department, month, revenue in rows["monthly"]:
-        xs, ys = monthly.setdefault(department, ([], []))
-        xs.append(_timestamp(month))
-        ys.append(float(revenue))
-    return {"monthly": monthly,
-            "daily": ([_timestamp(d) for d, _ in rows["daily"]], [float(v) for _, v in rows["daily"]]),
-            "products": [(str(n), float(v)) for n, v in rows["products"]],
-            "customers": [(str(n), float(v)) for n, v in rows["customers"]]}
