@@ -9,6 +9,8 @@ Run: ``uv run python bench/gui_latency.py [--scale 1]``. Goal: longest stall < 1
 from __future__ import annotations
 
 import argparse
+import compileall
+import faulthandler
 import os
 import shutil
 import statistics
@@ -39,6 +41,8 @@ def launch_time() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--dump-stalls", metavar="FILE", help="write every thread's Python stack at each stall "
+                        "longer than 70 ms (faulthandler's watchdog needs no GIL), to find what holds it")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QElapsedTimer, QTimer
@@ -48,6 +52,9 @@ def main() -> None:
     from desktop_app.paths import Workspace
     from desktop_app.ui.main_window import MainWindow
 
+    # An installed app has bytecode for its modules; without it each first import compiles from source
+    # in one GIL-holding call (this environment may set PYTHONDONTWRITEBYTECODE, so write it here).
+    compileall.compile_dir(ROOT / "desktop_app", quiet=1)
     shown = launch_time()
     CACHE.mkdir(parents=True, exist_ok=True)
     cached = CACHE / f"shop-{args.scale}.sqlite"
@@ -66,7 +73,11 @@ def main() -> None:
         clock.start()
         state = {"phase": "opening", "last": 0}
 
+        dump = open(args.dump_stalls, "w") if args.dump_stalls else None  # noqa: SIM115 - open for the run
+
         def tick() -> None:
+            if dump is not None and state["phase"] == "running":
+                faulthandler.dump_traceback_later(0.07, file=dump)
             now = clock.elapsed()
             if state["phase"] == "running":
                 gaps.append(now - state["last"])
@@ -86,6 +97,9 @@ def main() -> None:
         probe.timeout.connect(tick)
         probe.start()
         app.exec()
+        if dump is not None:
+            faulthandler.cancel_dump_traceback_later()
+            dump.close()
         window.close()
     print(f"launch → window shown (best of 3): {shown:.2f} s (goal < 1.5 s)")
     print(f"Run everything on a scale-{args.scale} shop took {state.get('seconds', 0):.1f} s; "

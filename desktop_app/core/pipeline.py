@@ -53,7 +53,7 @@ class PipelineResult:
 
 def run_pipeline(source_location: str, warehouse_path: Path, project_dir: Path, excel_dir: Path, *,
                  mode: str = "incremental", target_dir: Path | None = None, report: Report = NULL_REPORT,
-                 cancel: CancelToken = NEVER) -> PipelineResult:
+                 cancel: CancelToken = NEVER, isolate_excel: bool = False) -> PipelineResult:
     result = PipelineResult()
     excel_dir.mkdir(parents=True, exist_ok=True)
     with Warehouse(warehouse_path) as warehouse:
@@ -71,7 +71,7 @@ def run_pipeline(source_location: str, warehouse_path: Path, project_dir: Path, 
         if not result.models.ok:
             return result
         result.excel = run_excel(warehouse, excel_dir, report=scaled(_tagged(report, "excel"), .55, .97),
-                                 cancel=cancel)
+                                 cancel=cancel, isolate=isolate_excel)
         report(Progress("pipeline", 0.98, 1.0, "Reconciling the two roads", "roads"))
         result.roads = reconcile_roads(result.excel[-1].path, warehouse)
     report(Progress("pipeline", 1.0, 1.0, "Done", "roads"))

@@ -117,7 +117,7 @@ def _simulate(location, orders, updates, deletes, *, report, cancel):
 def _pipeline(*args, report, cancel, **kwargs):
     from desktop_app.core.pipeline import run_pipeline
 
-    return run_pipeline(*args, report=report, cancel=cancel, **kwargs)
+    return run_pipeline(*args, report=report, cancel=cancel, isolate_excel=True, **kwargs)
 
 
 def _inspect(location, *, report, cancel):
@@ -195,7 +195,7 @@ def _excel(warehouse, out_dir, stage, *, report, cancel):
 
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     with Warehouse(warehouse) as wh:
-        return excel_pipeline.run_excel(wh, Path(out_dir), stage=stage, report=report, cancel=cancel)
+        return excel_pipeline.run_excel(wh, Path(out_dir), stage=stage, report=report, cancel=cancel, isolate=True)
 
 
 def _sheet(path, sheet, *, report, cancel):

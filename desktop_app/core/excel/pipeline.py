@@ -9,6 +9,7 @@ from desktop_app.core.excel.export import export_raw
 from desktop_app.core.excel.report import Provenance, build_report
 from desktop_app.core.excel.stages import INTERMEDIATE, RAW_EXPORT, StageResult
 from desktop_app.core.excel.transform import transform
+from desktop_app.core.isolated import run_isolated
 from desktop_app.core.olap.warehouse import META_SCHEMA, Warehouse
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Report, scaled
 
@@ -27,7 +28,9 @@ def provenance_of(warehouse: Warehouse) -> Provenance:
 
 
 def run_excel(warehouse: Warehouse, out_dir: Path, *, stage: str = "all", report: Report = NULL_REPORT,
-              cancel: CancelToken = NEVER) -> list[StageResult]:
+              cancel: CancelToken = NEVER, isolate: bool = False) -> list[StageResult]:
+    """Run the stages; with ``isolate``, stages 2 and 3 (workbook → workbook) run in a child process,
+    so their Python work never holds the calling process's GIL (the desktop app's window)."""
     if stage not in (*STAGES, "all"):
         raise ExportError(f"Unknown stage {stage!r}.", "Use raw, intermediate, final or all.")
     out_dir = Path(out_dir)
@@ -42,11 +45,15 @@ def run_excel(warehouse: Warehouse, out_dir: Path, *, stage: str = "all", report
         if name == "raw":
             results.append(export_raw(warehouse, out_dir, report=part, cancel=cancel))
         elif name == "intermediate":
-            results.append(transform(out_dir / RAW_EXPORT, out_dir, report=part, cancel=cancel))
+            results.append(_call(transform, isolate, out_dir / RAW_EXPORT, out_dir, report=part, cancel=cancel))
         else:
             for result in results:
                 for sheet, rows in result.rows.items():
                     provenance.stage_rows[f"{result.stage} · {sheet}"] = rows
-            results.append(build_report(out_dir / INTERMEDIATE, out_dir, provenance=provenance, report=part,
-                                        cancel=cancel))
+            results.append(_call(build_report, isolate, out_dir / INTERMEDIATE, out_dir, provenance=provenance,
+                                 report=part, cancel=cancel))
     return results
+
+
+def _call(fn, isolate: bool, *args, **kwargs):
+    return run_isolated(fn, *args, **kwargs) if isolate else fn(*args, **kwargs)
