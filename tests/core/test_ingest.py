@@ -228,3 +228,27 @@ def test_warehouse_in_use_by_another_process(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_hard_deletes_are_found_across_key_chunks(tmp_path, monkeypatch):
+    """The source's keys cross to DuckDB in chunks; a delete in any chunk (and at its edges) is applied."""
+    import sqlite3
+
+    import desktop_app.core.ingest.sqlite_table as sqlite_table
+
+    monkeypatch.setattr(sqlite_table, "KEY_CHUNK", 1000)
+    path = tmp_path / "keys.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, updated_at TEXT NOT NULL, v TEXT)")
+        db.executemany("INSERT INTO t VALUES (?, '2024-01-01 00:00:00', ?)", [(i, f"v{i}") for i in range(1, 3501)])
+    warehouse = tmp_path / "w.duckdb"
+    with open_source(str(path)) as source, Warehouse(warehouse) as wh:
+        assert run_ingest(source, wh).ok
+    gone = {1, 999, 1000, 1001, 2000, 3333, 3500}
+    with sqlite3.connect(path) as db:
+        db.executemany("DELETE FROM t WHERE id = ?", [(i,) for i in gone])
+    with open_source(str(path)) as source, Warehouse(warehouse) as wh:
+        report = run_ingest(source, wh, mode="incremental")
+        assert report.ok and report.tables[0].deleted == len(gone)
+        left = {r[0] for r in wh.cursor().execute("SELECT id FROM raw.t").fetchall()}
+    assert left == set(range(1, 3501)) - gone

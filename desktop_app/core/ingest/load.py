@@ -217,11 +217,9 @@ def delete_missing(cursor: duckdb.DuckDBPyConnection, table: str, key_columns: t
     """Delete warehouse rows whose key is not in ``keys_table`` (every key the source has now)."""
     target_name = qualified(RAW_SCHEMA, table)
     match = " AND ".join(f"t.{quote(k)} = k.{quote(k)}" for k in key_columns)
-    missing = f"FROM {target_name} t WHERE NOT EXISTS (SELECT 1 FROM {keys_table} k WHERE {match})"
-    deleted = cursor.execute(f"SELECT count(*) {missing}").fetchall()[0][0]
-    if deleted:
-        cursor.execute(f"DELETE {missing}")
-    return deleted
+    deleted = cursor.execute(f"DELETE FROM {target_name} t WHERE NOT EXISTS (SELECT 1 FROM {keys_table} k "
+                             f"WHERE {match})").fetchall()  # DuckDB answers with the number of rows deleted
+    return int(deleted[0][0]) if deleted else 0
 
 
 def apply_deletes(cursor: duckdb.DuckDBPyConnection, table: str, key_columns: tuple[str, ...],

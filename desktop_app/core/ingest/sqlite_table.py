@@ -3,7 +3,9 @@ merge), plus key-based delete detection and the run's reconciliation from the sa
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -13,6 +15,9 @@ from desktop_app.core.ingest.reconcile import Reconciliation, warehouse_checksum
 from desktop_app.core.ingest.sqlite_fast import _sqlite_quote, load_into
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
 from desktop_app.core.progress import NEVER, CancelToken
+
+
+KEY_CHUNK = 1_000_000  # source keys copied per step when looking for hard deletes
 
 
 @dataclass
@@ -78,14 +83,43 @@ def load_incremental_sqlite(db, cursor: duckdb.DuckDBPyConnection, table: str, c
     if _duckdb_fingerprint(cursor, target, fingerprint)[0] > source_print[0]:
         # More rows here than at the source: something was deleted there. Read the keys to find it.
         keys = quote(f"__keys_{table}")
-        load_into(db, cursor, table, [fingerprint], {fingerprint: types[fingerprint]}, keys, temporary=True,
-                  decide_timestamps=False, cancel=cancel)
+        copy_integer_keys(db, cursor, table, fingerprint, keys, cancel)
         stats.deleted = delete_missing(cursor, table, plan.key_columns, keys)
         cursor.execute(f"DROP TABLE {keys}")
     warehouse_print = _duckdb_fingerprint(cursor, target, fingerprint)
     recon = Reconciliation(table, "keys", source_print[0], warehouse_print[0], _text(source_print),
                            _text(warehouse_print), (fingerprint,))
     return SqliteLoad(stats, types, recon)
+
+
+def copy_integer_keys(db, cursor: duckdb.DuckDBPyConnection, table: str, key: str, keys_table: str,
+                      cancel: CancelToken = NEVER) -> int:
+    """Every value of the integer key ``key`` at the source, into the temporary DuckDB table ``keys_table``.
+
+    Finding hard deletes needs the source's keys. SQLite joins a million of them into one text in C
+    (≈ 0.15 s, walking its key index in order) and DuckDB parses that as CSV in C (≈ 0.08 s): four
+    times faster than the row path, and a million keys at a time keeps memory bounded.
+    """
+    column, source = _sqlite_quote(key), _sqlite_quote(table)
+    cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {keys_table} ({quote(key)} BIGINT)")
+    total, last = 0, None
+    with tempfile.TemporaryDirectory(prefix="oltp-olap-keys-") as folder:
+        path = Path(folder) / "keys.csv"
+        while True:
+            cancel.raise_if_cancelled()
+            after = "" if last is None else f"WHERE {column} > ?"
+            text, count, last_key = db.execute(
+                f"SELECT group_concat({column}, char(10)), count(*), max({column}) FROM "
+                f"(SELECT {column} FROM {source} {after} ORDER BY {column} LIMIT {KEY_CHUNK})",
+                () if last is None else (last,)).fetchone()
+            if not count:
+                return total
+            path.write_text(text)
+            cursor.execute(f"INSERT INTO {keys_table} SELECT * FROM read_csv(?, header = false, "
+                           f"columns = {{'k': 'BIGINT'}})", [str(path)])
+            total, last = total + count, last_key
+            if count < KEY_CHUNK:
+                return total
 
 
 def _text(values: tuple) -> str:
