@@ -16,7 +16,6 @@ from desktop_app.core.ingest.sqlite_fast import _sqlite_quote, load_into
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
 from desktop_app.core.progress import NEVER, CancelToken
 
-
 KEY_CHUNK = 1_000_000  # source keys copied per step when looking for hard deletes
 
 
