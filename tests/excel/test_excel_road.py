@@ -214,3 +214,14 @@ def test_hand_edited_intermediate_gets_a_clear_error_and_blank_cells_are_empty(m
     removed = openpyxl.load_workbook(out / INTERMEDIATE, read_only=True)["order_lines"].cell(
         row=3, column=revenue_col).value
     assert round(total, 2) == round(expected - removed / 100, 2)
+
+
+def test_sheet_preview_reads_the_first_rows_and_knows_the_total(modelled):
+    from desktop_app.core.excel.read import sheet_preview
+
+    _, out, results = modelled
+    header, rows, total = sheet_preview(out / RAW_EXPORT, "orders", limit=50)
+    assert header[:2] == ["order_id", "customer_id"] and len(rows) == 50 and total == results[0].rows["orders"]
+    assert rows[0][0] == 1 and all(len(r) == len(header) for r in rows)
+    with pytest.raises(ExportError, match="has no sheet 'nope'"):
+        sheet_preview(out / RAW_EXPORT, "nope")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import openpyxl
 from python_calamine import CalamineWorkbook
 
 from desktop_app.core.arrow_rows import columns_to_batch
@@ -94,15 +95,27 @@ def _column_names(header_row: list) -> list[str]:
     return names
 
 
-def sheet_preview(path: Path, sheet: str, limit: int = 500) -> tuple[list[str], list[list], int]:
-    """Header, first ``limit`` rows and total rows of a sheet, for the GUI's preview (reads only those)."""
-    book = open_workbook(path, "Excel")
-    data = book.get_sheet_by_name(sheet)
-    rows = []
-    for row in data.iter_rows():
-        rows.append(row)
-        if len(rows) > limit:
-            break
+def sheet_preview(path: Path, sheet: str, limit: int = 500) -> tuple[list[str], list[list], int | None]:
+    """Header, first ``limit`` rows and total rows (None if the file does not say) of a sheet, for the GUI.
+
+    openpyxl's read-only mode streams the sheet's XML and stops after ``limit`` rows, so the cost does
+    not grow with the sheet (python-calamine always parses a whole sheet: seconds for a million rows).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ExportError(f"No workbook at {path}.", "Run the stage that writes it first.")
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # noqa: BLE001 - openpyxl raises many types for broken files
+        raise ExportError(f"{path} is not a readable .xlsx workbook ({err}).") from None
+    try:
+        if sheet not in book.sheetnames:
+            raise ExportError(f"{path} has no sheet {sheet!r}.")
+        worksheet = book[sheet]
+        rows = [list(r) for r in worksheet.iter_rows(max_row=limit + 1, values_only=True)]
+        total = worksheet.max_row - 1 if worksheet.max_row else None
+    finally:
+        book.close()
     if not rows:
         return [], [], 0
-    return [str(h) for h in rows[0]], rows[1:limit + 1], max(0, data.height - 1)
+    return [str(h) for h in rows[0]], rows[1:], total

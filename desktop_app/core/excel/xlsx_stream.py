@@ -121,13 +121,16 @@ class StreamingWorkbook:
         first = '"' + columns[0][0].replace('"', '""') + '"'
         ordering = f" ORDER BY {first}" if order_by_first else ""
         rows = 0
+        # The used range up front (readers such as openpyxl's read-only mode size a sheet from it).
+        expected = cursor.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+        dimension = f'<dimension ref="A1:{last}{expected + 1}"/>'
         with self.zip.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True) as out:
             cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{width_for(c, t)}" customWidth="1"/>'
                            for i, (c, t) in enumerate(columns))
             out.write(('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
                        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-                       '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+                       f'{dimension}<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
                        'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
                        f'<cols>{cols}</cols><sheetData><row>{header}</row>').encode())
             # encode(): DuckDB hands over UTF-8 bytes, so Python never decodes and re-encodes the XML.

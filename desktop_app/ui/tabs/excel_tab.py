@@ -171,7 +171,7 @@ class ExcelTab(QWidget):
 def _fill(table: QTableView, data) -> None:
     header, rows, total = data
     table.setModel(RowsModel(header, rows, _cell_text, table))
-    table.setToolTip(f"Showing {len(rows):,} of {total:,} rows")
+    table.setToolTip(f"Showing {len(rows):,} of {total:,} rows" if total is not None else f"Showing {len(rows):,} rows")
 
 
 def _cell_text(value) -> str:
