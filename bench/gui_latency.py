@@ -76,10 +76,10 @@ def main() -> None:
         dump = open(args.dump_stalls, "w") if args.dump_stalls else None  # noqa: SIM115 - open for the run
 
         def tick() -> None:
-            if dump is not None and state["phase"] == "running":
+            if dump is not None and state["phase"] in ("running", "done"):
                 faulthandler.dump_traceback_later(0.07, file=dump)
             now = clock.elapsed()
-            if state["phase"] == "running":
+            if state["phase"] in ("running", "done"):  # "done": the window showing the results, until idle
                 gaps.append(now - state["last"])
                 where.append(window.progress.format())
             state["last"] = now
