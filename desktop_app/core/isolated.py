@@ -9,8 +9,9 @@ lower CPU priority, and their memory is returned to the system when it exits.
 Progress and the result travel back over a pipe; cancelling sends a message that the child turns
 into its own ``CancelToken`` (interrupting DuckDB), and a child that does not stop within
 ``CANCEL_GRACE_S`` is terminated — its SIGTERM handler unwinds, so ``atomic_target`` still removes
-its temporary file. The child is spawned (not forked: threads and Qt do not survive a fork);
-a frozen app must call ``multiprocessing.freeze_support()`` first thing.
+its temporary file — and killed a second later if native code (a sheet being parsed) holds it. The
+child is spawned (not forked: threads and Qt do not survive a fork); a frozen app must call
+``multiprocessing.freeze_support()`` first thing.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from typing import Any
 from desktop_app.core.errors import AppError, Cancelled
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Report
 
-CANCEL_GRACE_S = 3.0
+CANCEL_GRACE_S = 3.0  # a cancelled child normally stops at its next check or interrupted statement
+TERMINATE_GRACE_S = 1.0  # then SIGTERM (unwinds, removing temp files), then SIGKILL
 CHILD_NICE = 5  # the interactive process keeps priority over the worker
 
 
@@ -83,7 +85,10 @@ def _serve(process, receiver, report: Report, cancel: CancelToken) -> Any:
             break
         if cancel.cancelled:
             cancelled_at = cancelled_at or time.monotonic()
-            if time.monotonic() - cancelled_at > CANCEL_GRACE_S:
+            waited = time.monotonic() - cancelled_at
+            if waited > CANCEL_GRACE_S + TERMINATE_GRACE_S:  # stuck in native code: SIGTERM cannot run yet
+                process.kill()
+            elif waited > CANCEL_GRACE_S:
                 process.terminate()
     if cancel.cancelled:
         raise Cancelled()
@@ -96,7 +101,7 @@ def _reap(process) -> None:
     process.join(CANCEL_GRACE_S)
     if process.is_alive():
         process.terminate()
-        process.join(CANCEL_GRACE_S)
+        process.join(TERMINATE_GRACE_S)
     if process.is_alive():
         process.kill()
         process.join()

@@ -72,3 +72,21 @@ def test_cancel_stops_the_child_and_is_not_an_error():
 def test_a_child_that_dies_is_reported_not_hung():
     with pytest.raises(WorkerDied, match="exit code 3"):
         run_isolated(die)
+
+
+def ignore_everything(pid_file, *, report, cancel):
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # like a long native call: no handler can run
+    pid_file.write_text(str(os.getpid()))
+    report(Progress("test", 0, 1, "busy"))
+    time.sleep(600)
+
+
+def test_a_child_that_ignores_cancel_and_sigterm_is_killed_and_the_cancel_still_counts(tmp_path):
+    token = CancelToken()
+    pid_file = tmp_path / "pid"
+    with pytest.raises(Cancelled):
+        run_isolated(ignore_everything, pid_file, report=lambda p: token.cancel(), cancel=token)
+    with pytest.raises(ProcessLookupError):  # gone (and reaped), not left sleeping
+        os.kill(int(pid_file.read_text()), 0)
