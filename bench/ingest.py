@@ -30,6 +30,7 @@ import duckdb_extension_sqlite_scanner as pkg
 ext = glob.glob(os.path.join(os.path.dirname(pkg.__file__), "extensions", "*", "*.duckdb_extension"))[0]
 src, out = sys.argv[1], sys.argv[2]
 con = duckdb.connect(out, config={"allow_unsigned_extensions": "true"})
+con.execute("SET enable_progress_bar = false")
 con.execute(f"LOAD '{ext}'")
 started = time.perf_counter()
 con.execute(f"ATTACH '{src}' AS s (TYPE sqlite, READ_ONLY)")
@@ -119,7 +120,7 @@ def run_scanner(source: Path, warehouse: Path) -> dict:
                           text=True)
     if done.returncode:
         return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
-    seconds, rows, peak = done.stdout.split()
+    seconds, rows, peak = done.stdout.strip().splitlines()[-1].split()
     return {"seconds": float(seconds), "rows": int(rows), "peak_mib": float(peak)}
 
 

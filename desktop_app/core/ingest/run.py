@@ -34,7 +34,7 @@ from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress,
 
 MODES = ("full", "incremental")
 TABLES_IN_PARALLEL = 2
-INGEST_MEMORY_LIMIT = "256MB"
+INGEST_MEMORY_LIMIT = "192MB"
 SQLITE_FAST_PATH = True  # tests switch it off to prove both paths load the same warehouse
 
 
