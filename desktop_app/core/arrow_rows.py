@@ -27,6 +27,7 @@ import nanoarrow as na
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 EXACT_FLOAT_INT = 2**53
+BYTES_KINDS = frozenset({bytes, bytearray, memoryview})
 
 
 @dataclass
@@ -102,6 +103,8 @@ def column_array(name: str, values: Sequence[Any], blank_is_null: bool = False
     kinds.discard(type(None))
     if not kinds:
         return _text(values), None, None
+    if kinds <= BYTES_KINDS:  # bytes, bytearray and memoryview alike are one BLOB column
+        return na.c_array([None if v is None else bytes(v) for v in values], na.binary()), "BLOB", None
     if len(kinds) == 1:
         kind = next(iter(kinds))
         built = _single_kind(kind, values)
@@ -118,8 +121,6 @@ def column_array(name: str, values: Sequence[Any], blank_is_null: bool = False
             return na.c_array([None if v is None else float(v) for v in values], na.float64()), "DOUBLE", None
     if kinds == {dt.date, dt.datetime}:
         return _text(values), "TIMESTAMP", None
-    if kinds <= {bytes, bytearray, memoryview}:
-        return na.c_array([None if v is None else bytes(v) for v in values], na.binary()), "BLOB", None
     names = ", ".join(sorted(k.__name__ for k in kinds))
     return _dirty(name, values, f"mixed value types: {names}")
 
@@ -137,8 +138,6 @@ def _single_kind(kind: type, values: Sequence[Any]) -> tuple[Any, str, None] | N
         return na.c_array(values, na.string()), "VARCHAR", None
     if kind is bool:
         return na.c_array(values, na.bool_()), "BOOLEAN", None
-    if kind in (bytes, bytearray, memoryview):
-        return na.c_array([None if v is None else bytes(v) for v in values], na.binary()), "BLOB", None
     if kind is Decimal:
         decimal = _decimal_type(values)
         return (_text(values), decimal, None) if decimal else None

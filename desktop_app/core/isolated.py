@@ -28,11 +28,11 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop_app.core.errors import AppError, Cancelled
+from desktop_app.core.priority import BACKGROUND_NICENESS, lower_thread_priority
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Report
 
 CANCEL_GRACE_S = 3.0  # a cancelled child normally stops at its next check or interrupted statement
 TERMINATE_GRACE_S = 1.0  # then SIGTERM (unwinds, removing temp files), then SIGKILL
-CHILD_NICE = 5  # the interactive process keeps priority over the worker
 
 
 class WorkerDied(AppError):
@@ -110,11 +110,8 @@ def _reap(process) -> None:
 def _child(sender, stop, fn, args, kwargs) -> None:
     """The child's whole life: run ``fn``, send back progress and then its result or its error."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # unwind, so temporary files are removed
-    if hasattr(os, "nice"):
-        try:
-            os.nice(CHILD_NICE)
-        except OSError:
-            pass
+    if not lower_thread_priority() and hasattr(os, "nice"):  # the interactive process keeps priority
+        os.nice(BACKGROUND_NICENESS)  # a fresh process elsewhere: relative to the parent's 0
     token = CancelToken()
 
     def listen() -> None:

@@ -11,8 +11,6 @@ of them at shutdown.
 from __future__ import annotations
 
 import itertools
-import os
-import sys
 import threading
 import time
 import traceback
@@ -23,26 +21,15 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal
 
 from desktop_app.core.errors import Cancelled
+from desktop_app.core.priority import lower_thread_priority
 from desktop_app.core.progress import CancelToken, Progress
 
 PROGRESS_INTERVAL_S = 0.1
-WORKER_NICE = 5  # Linux niceness of job threads (and of the DuckDB threads they start)
 
 
 def yield_cpu_to_gui_thread() -> None:
-    """Lower the calling worker thread's CPU priority below the GUI thread's.
-
-    On a two-core laptop a load keeps both cores busy (DuckDB's threads and ours); at equal priority the
-    GUI thread's timer wake-ups queue behind them and the window stutters. On Linux niceness is per
-    thread and inherited by threads it starts; elsewhere Qt's thread priority does the same job.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            if os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < WORKER_NICE:
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
-        except OSError:
-            pass
-    else:
+    """Run this job thread below the GUI thread's priority (niceness on Linux, Qt's priority elsewhere)."""
+    if not lower_thread_priority():
         QThread.currentThread().setPriority(QThread.Priority.LowPriority)
 
 

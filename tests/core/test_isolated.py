@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 
@@ -90,3 +91,24 @@ def test_a_child_that_ignores_cancel_and_sigterm_is_killed_and_the_cancel_still_
         run_isolated(ignore_everything, pid_file, report=lambda p: token.cancel(), cancel=token)
     with pytest.raises(ProcessLookupError):  # gone (and reaped), not left sleeping
         os.kill(int(pid_file.read_text()), 0)
+
+
+def own_niceness(*, report, cancel):
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="niceness is per thread only on Linux")
+def test_a_worker_started_from_a_background_thread_is_niced_once_not_twice():
+    from desktop_app.core.priority import BACKGROUND_NICENESS, lower_thread_priority
+
+    seen = {}
+
+    def background():
+        lower_thread_priority()
+        seen["thread"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        seen["child"] = run_isolated(own_niceness)
+
+    worker = threading.Thread(target=background)
+    worker.start()
+    worker.join()
+    assert seen == {"thread": BACKGROUND_NICENESS, "child": BACKGROUND_NICENESS}
