@@ -106,6 +106,39 @@ def test_dirty_columns_keep_every_row_and_value(tmp_path):
         assert reconcile_table(src, warehouse, "readings").equal
 
 
+def test_dates_and_timestamps_are_never_bent_to_fit(tmp_path):
+    """DuckDB's own text parser drops a zone offset, truncates nanoseconds and reads a time of day
+    into a DATE; values like those, appearing only after 150,000 clean rows, must arrive exactly."""
+    source = tmp_path / "times.sqlite"
+    db = sqlite3.connect(source)
+    db.execute("create table events (id integer primary key, zoned text, day text, stamp text, fine text)")
+    clean = [(i, f"2024-01-{1 + i % 28:02d}T10:00:00", f"2024-02-{1 + i % 28:02d}", f"2024-03-01 10:{i % 60:02d}:00",
+              f"2024-04-01 10:00:{i % 60:02d}") for i in range(1, 200_001)]
+    clean[150_000] = (150_001, "2024-01-05T10:00:00+02:00", "2024-02-05 10:30", "2024-03-01 10:00:00.250000",
+                      "2024-04-01 10:00:00.123456789")
+    db.executemany("insert into events values (?, ?, ?, ?, ?)", clean)
+    db.commit()
+    db.close()
+    report = ingest(source, tmp_path / "w.duckdb")
+    table = report.tables[0]
+    assert report.ok and table.rows_read == 200_000 and table.reconciliation["status"] == "equal"
+    types = dict(rows(tmp_path / "w.duckdb", "select column_name, data_type from information_schema.columns "
+                                             "where table_name = 'events'"))
+    # An offset and nanoseconds cannot be held by TIMESTAMP: text. A time of day widens DATE to TIMESTAMP.
+    # Another ISO form (fractional seconds among whole ones) is still a TIMESTAMP.
+    assert types == {"id": "BIGINT", "zoned": "VARCHAR", "day": "TIMESTAMP", "stamp": "TIMESTAMP", "fine": "VARCHAR"}
+    dirty = {d["column"]: d["example"] for d in table.dirty_columns}
+    assert dirty == {"zoned": "2024-01-05T10:00:00+02:00", "day": "2024-02-05 10:30",
+                     "fine": "2024-04-01 10:00:00.123456789"}
+    got = rows(tmp_path / "w.duckdb", "select zoned, day::VARCHAR, stamp::VARCHAR, fine from raw.events "
+                                      "where id in (2, 150001) order by id")
+    assert got == [("2024-01-03T10:00:00", "2024-02-03 00:00:00", "2024-03-01 10:02:00", "2024-04-01 10:00:02"),
+                   ("2024-01-05T10:00:00+02:00", "2024-02-05 10:30:00", "2024-03-01 10:00:00.25",
+                    "2024-04-01 10:00:00.123456789")]
+    with open_source(str(source)) as src, Warehouse(tmp_path / "w.duckdb") as warehouse:
+        assert reconcile_table(src, warehouse, "events").equal
+
+
 def test_general_path_loads_the_same_warehouse_as_the_sqlite_fast_path(shop, tmp_path, monkeypatch):
     fast = tmp_path / "fast.duckdb"
     assert ingest(shop, fast).ok

@@ -15,11 +15,8 @@ from dataclasses import dataclass, field
 import duckdb
 
 from desktop_app.core.arrow_rows import Batch, DirtyColumn
-from desktop_app.core.ingest.types import VARCHAR, widen
+from desktop_app.core.ingest.types import DATE_PATTERN, ISO_PATTERN, VARCHAR, widen
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
-
-ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
-DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
 
 
 @dataclass

@@ -4,20 +4,23 @@ A per-row Python loop caps near 580k rows/s, below DuckDB's own sqlite scanner; 
 sources no row ever becomes a Python object. A reader thread asks SQLite for 100,000 rows at a
 time as one CSV text (``group_concat(format('%Q,…'))``: strings quoted with ``'``, NULL bare,
 reals with 17 significant digits, blobs in hex), writes it to a temporary file, and DuckDB's CSV
-reader parses the previous chunk straight into the typed target table. ``sqlite3`` releases the
-GIL while SQLite works, so the two halves use both cores.
+reader parses the previous chunk straight into the typed target table with one ``INSERT``.
+``sqlite3`` releases the GIL while SQLite works, so the two halves use both cores.
 
-Types are optimistic: the declared type says BIGINT/DOUBLE/BLOB/VARCHAR, and the first chunk
-decides which text columns are ISO timestamps or dates. When a later value does not fit (a text
-value in an INTEGER column after 150,000 clean rows, a date in another format), DuckDB refuses
-the chunk, the offending column is pinned to a wider type with the value as an example, and the
-table is read again from the start — inside the same snapshot, so nothing is lost or doubled.
-Every chunk's row count and ``Σ hash(row)`` (in the final types) are summed on the way, which is
-what the load's reconciliation compares with the finished table.
+Types are optimistic: the declared type says BIGINT/DOUBLE/BLOB/VARCHAR, and the first rows of the
+first chunk decide which text columns are ISO timestamps or dates. Every chunk checks those
+columns against the ISO patterns (DuckDB's own parser would quietly drop a zone offset or a time
+of day). When a value does not fit (a text value in an INTEGER column after 150,000 clean rows, a
+date in another format), DuckDB leaves its row out, the ``INSERT``'s count falls short of SQLite's,
+the chunk is diagnosed, the offending column is pinned to a wider type with the value as an
+example, and the table is read again from the start — inside the same snapshot, so nothing is lost
+or doubled.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import queue
 import sqlite3
@@ -30,13 +33,13 @@ import duckdb
 
 from desktop_app.core.arrow_rows import DirtyColumn
 from desktop_app.core.errors import Cancelled
+from desktop_app.core.ingest.temporal import TEMPORAL, TemporalSql, check_for, decide, widen_temporal
 from desktop_app.core.ingest.types import VARCHAR, widen
 from desktop_app.core.olap.warehouse import quote
 from desktop_app.core.progress import NEVER, CancelToken
 
 CHUNK_ROWS = 100_000
-ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
-DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
+SCREEN_BYTES = 256 * 1024  # the head of the first chunk that decides which text columns hold timestamps
 
 
 class Unsupported(Exception):  # noqa: N818 - a signal to use the general path, not an error
@@ -74,16 +77,40 @@ def render_expression(columns: list[str], types: dict[str, str]) -> tuple[str, l
     return "format('" + ",".join(pattern) + "', " + ", ".join(args) + ")", args
 
 
-def _csv_columns(columns: list[str], types: dict[str, str]) -> str:
-    def csv_type(kind: str) -> str:
-        return "VARCHAR" if kind in ("BLOB",) else kind
+def _csv_columns(columns: list[str], types: dict[str, str], temporal: TemporalSql) -> str:
+    """read_csv's column types: blobs arrive as hex text, dates and timestamps as their check needs."""
+    def csv_type(name: str) -> str:
+        kind = types[name]
+        if kind in TEMPORAL:
+            return temporal.csv_type(name)
+        return VARCHAR if kind == "BLOB" else kind
 
-    inner = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': '{csv_type(types[c])}'" for c in columns)
+    inner = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': '{csv_type(c)}'" for c in columns)
     return "{" + inner + "}"
 
 
-def _select_list(columns: list[str], types: dict[str, str]) -> str:
-    return ", ".join(f"unhex({quote(c)}) AS {quote(c)}" if types[c] == "BLOB" else quote(c) for c in columns)
+def _select_list(columns: list[str], types: dict[str, str], temporal: TemporalSql) -> str:
+    def value(name: str) -> str:
+        kind = types[name]
+        if kind == "BLOB":
+            return f"unhex({quote(name)}) AS {quote(name)}"
+        if kind in TEMPORAL:
+            return f"{temporal.value(name)} AS {quote(name)}"
+        return quote(name)
+    return ", ".join(value(c) for c in columns)
+
+
+def _chunk_select(path: Path, columns: list[str], types: dict[str, str], checks: dict[str, str]) -> str:
+    """``SELECT`` of a chunk file's rows in their target types, leaving out rows that do not fit.
+
+    ignore_errors: a value that does not fit drops its row instead of failing the statement (a
+    failed statement would abort the whole DuckDB transaction); the row count tells us.
+    """
+    temporal = TemporalSql(types, checks)
+    source = (f"read_csv('{path}', columns = {_csv_columns(columns, types, temporal)}, header = false, "
+              f"delim = ',', quote = '''', escape = '''', nullstr = 'NULL', "
+              f"allow_quoted_nulls = false, ignore_errors = true{temporal.csv_options()})")
+    return f"SELECT {_select_list(columns, types, temporal)} FROM {source}{temporal.row_filter()}"
 
 
 def _hash_expression(columns: list[str]) -> str:
@@ -93,9 +120,10 @@ def _hash_expression(columns: list[str]) -> str:
 class _Chunks:
     """Reader thread: renders chunks of ``SELECT … WHERE rowid in range`` into CSV files."""
 
-    def __init__(self, db: sqlite3.Connection, sql: str, params: tuple, folder: Path, cancel: CancelToken) -> None:
+    def __init__(self, db: sqlite3.Connection, queries: tuple[str, str], params: tuple, folder: Path,
+                 cancel: CancelToken) -> None:
         self.queue: queue.Queue = queue.Queue(maxsize=2)
-        self.db, self.sql, self.params, self.folder, self.cancel = db, sql, params, folder, cancel
+        self.db, self.queries, self.params, self.folder, self.cancel = db, queries, params, folder, cancel
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="sqlite-render", daemon=True)
         self.thread.start()
@@ -106,11 +134,13 @@ class _Chunks:
             index = 0
             last = None
             while not self.stop.is_set():
-                text, count, last = cursor.execute(self.sql, (*self.params, last, last)).fetchone()
+                first, following = self.queries
+                sql, params = (first, self.params) if last is None else (following, (*self.params, last))
+                text, count, last = cursor.execute(sql, params).fetchone()
                 if not count:
                     break
                 path = self.folder / f"chunk-{index % 4}.csv"
-                with open(path, "w", encoding="utf-8", newline="") as handle:
+                with open(path, "wb") as handle:
                     handle.write(text)
                 self._put((path, count))
                 index += 1
@@ -142,15 +172,27 @@ class _Chunks:
         self.thread.join()
 
 
-def chunk_query(table: str, columns: list[str], types: dict[str, str], where: str = "") -> str:
-    """One chunk: up to CHUNK_ROWS rows after the last rowid, as (csv text, row count, last rowid)."""
+def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: str = "") -> tuple[str, str]:
+    """The first chunk's query and the next ones' (after the last rowid, one more parameter).
+
+    Each returns (csv text, row count, last rowid) for up to CHUNK_ROWS rows. The next ones say
+    ``rowid > ?`` plainly so SQLite seeks straight to it; a form like ``? IS NULL OR rowid > ?``
+    would make it walk the table from the start for every chunk (quadratic in the table's size).
+    """
     expression, _ = render_expression(columns, types)
     # The filter runs as a subquery so SQLite can answer it from an index (e.g. updated_at's) and
     # then seek the matching rows by rowid, instead of scanning the whole table in rowid order.
-    condition = f"rowid IN (SELECT rowid FROM {_sqlite_quote(table)} WHERE {where}) AND " if where else ""
-    return (f"SELECT group_concat(line, char(10)), count(*), max(rid) FROM ("
-            f"SELECT rowid AS rid, {expression} AS line FROM {_sqlite_quote(table)} "
-            f"WHERE {condition}(? IS NULL OR rowid > ?) ORDER BY rowid LIMIT {CHUNK_ROWS})")
+    conditions = [f"rowid IN (SELECT rowid FROM {_sqlite_quote(table)} WHERE {where})"] if where else []
+
+    def query(after: bool) -> str:
+        clauses = conditions + (["rowid > ?"] if after else [])
+        condition = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        # As a BLOB the text reaches Python as bytes and goes to the file as is: no decoding to str
+        # and encoding back (≈ 0.2 s per 100 MB, holding the GIL).
+        return (f"SELECT CAST(group_concat(line, char(10)) AS BLOB), count(*), max(rid) FROM ("
+                f"SELECT rowid AS rid, {expression} AS line FROM {_sqlite_quote(table)} "
+                f"{condition}ORDER BY rowid LIMIT {CHUNK_ROWS})")
+    return query(False), query(True)
 
 
 def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: str, columns: list[str],
@@ -163,51 +205,44 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
     types = dict(types)
     dirty: dict[str, DirtyColumn] = {}
     notes: list[str] = []
-    pending_timestamps = decide_timestamps
+    checks: dict[str, str] = {}  # how each DATE/TIMESTAMP column's values are checked (core.ingest.temporal)
+    screened = False
     with tempfile.TemporaryDirectory(prefix="oltp-olap-chunks-") as folder:
         for _attempt in range(2 * len(columns) + 2):
             cancel.raise_if_cancelled()
             result = FastResult(types=types)
             created = False
-            chunks = _Chunks(db, chunk_query(table, columns, types, where), params, Path(folder), cancel)
+            chunks = _Chunks(db, chunk_queries(table, columns, types, where), params, Path(folder), cancel)
             try:
                 for path, count in chunks:
                     cancel.raise_if_cancelled()
-                    if pending_timestamps:
+                    if not screened:
                         # TIMESTAMP and VARCHAR columns render alike, so the first chunk can decide
                         # the types before the table exists: no chunk is read twice.
-                        pending_timestamps = False
-                        types.update(_decide_timestamps(cursor, path, columns, types))
+                        screened = True
+                        new_types, checks = screen_temporal(path, columns, types, decide_timestamps)
+                        types.update(new_types)
                     if not created:
                         cursor.execute(f"DROP TABLE IF EXISTS {target}")
                         column_sql = ", ".join(f"{quote(c)} {types[c]}" for c in columns)
                         cursor.execute(f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {target} ({column_sql})")
                         created = True
-                    # ignore_errors: a value that does not fit drops its row instead of failing the
-                    # statement (a failed statement would abort the whole DuckDB transaction); the
-                    # row count against SQLite's tells us, and the chunk is diagnosed instead.
-                    source = (f"read_csv('{path}', columns = {_csv_columns(columns, types)}, header = false, "
-                              f"delim = ',', quote = '''', escape = '''', nullstr = 'NULL', "
-                              f"allow_quoted_nulls = false, ignore_errors = true)")
-                    cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE __chunk AS "
-                                   f"SELECT {_select_list(columns, types)} FROM {source}")
-                    parsed = cursor.execute("SELECT count(*) FROM __chunk").fetchall()[0][0]
-                    if parsed != count:
-                        widened = _diagnose(cursor, path, columns, types)
+                    inserted = cursor.execute(
+                        f"INSERT INTO {target} {_chunk_select(path, columns, types, checks)}").fetchall()[0][0]
+                    if inserted != count:
+                        widened = _diagnose(cursor, path, columns, types, checks)
                         if not widened:
-                            raise Unsupported(f"{count - parsed} rows could not be read as CSV")
-                        for name, (new_type, example) in widened.items():
-                            reason = ("mixed date formats" if types[name] in ("TIMESTAMP", "DATE")
-                                      else f"values that are not {types[name]}")
-                            dirty.setdefault(name, DirtyColumn(name, example, reason))
+                            raise Unsupported(f"{count - inserted} rows could not be read as CSV")
+                        for name, (new_type, check, example) in widened.items():
+                            if new_type != types[name]:
+                                reason = ("mixed date formats" if types[name] in TEMPORAL
+                                          else f"values that are not {types[name]}")
+                                dirty.setdefault(name, DirtyColumn(name, example, reason))
                             types[name] = new_type
+                            checks[name] = check
                         raise _Restart()
-                    rows, checksum = cursor.execute(
-                        f"SELECT count(*), {_hash_expression(columns)} FROM __chunk").fetchall()[0]
-                    cursor.execute(f"INSERT INTO {target} SELECT * FROM __chunk")
-                    result.rows += rows
-                    result.checksum += int(checksum)
-                    on_chunk(rows)
+                    result.rows += inserted
+                    on_chunk(inserted)
             except _Restart:
                 on_chunk(-result.rows)
                 continue
@@ -217,11 +252,13 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
                 raise Unsupported(str(err)) from None
             finally:
                 chunks.close()
-                _drop_chunk(cursor)
             if not created:  # no rows at all: the declared types stand
                 cursor.execute(f"DROP TABLE IF EXISTS {target}")
                 column_sql = ", ".join(f"{quote(c)} {types[c]}" for c in columns)
                 cursor.execute(f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {target} ({column_sql})")
+            # What landed, before anything else touches the table: the load's reconciliation
+            # compares it with the finished table (and SQLite's own row count with both).
+            result.checksum = int(cursor.execute(f"SELECT {_hash_expression(columns)} FROM {target}").fetchall()[0][0])
             result.dirty = list(dirty.values())
             for name, problem in dirty.items():
                 notes.append(f"{name}: loaded as {types[name]} — {problem.reason} (e.g. {problem.example!r})")
@@ -234,62 +271,69 @@ class _Restart(Exception):  # noqa: N818 - control flow inside load_into
     pass
 
 
-def _drop_chunk(cursor) -> None:
-    try:
-        cursor.execute("DROP TABLE IF EXISTS __chunk")
-    except duckdb.Error:
-        pass
-
-
 def _as_text(path: Path, columns: list[str]) -> str:
     spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in columns) + "}"
     return (f"read_csv('{path}', columns = {spec}, header = false, delim = ',', quote = '''', escape = '''', "
             f"nullstr = 'NULL', allow_quoted_nulls = false)")
 
 
-def _decide_timestamps(cursor, path: Path, columns: list[str], types: dict[str, str]) -> dict[str, str]:
-    """Text columns whose every value in the first chunk is an ISO date or timestamp.
+def _screen_rows(path: Path, columns: list[str]) -> list[list[str]]:
+    """The first rows of a chunk file, parsed in Python (a bare NULL reads as the text 'NULL')."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        head = handle.read(SCREEN_BYTES)
+        whole = not handle.read(1)
+    rows = list(csv.reader(io.StringIO(head), delimiter=",", quotechar="'", doublequote=True))
+    if not whole:
+        rows = rows[:-1]  # the last line may be cut short
+    return [row for row in rows if len(row) == len(columns)]
 
-    A cheap screen on the first lines keeps the full-chunk check to likely candidates.
+
+def screen_temporal(path: Path, columns: list[str], types: dict[str, str],
+                    decide_types: bool) -> tuple[dict[str, str], dict[str, str]]:
+    """From the first rows: text columns that hold ISO dates or timestamps (when ``decide_types``),
+    and how each DATE/TIMESTAMP column's values will be checked.
+
+    A screen, not a proof: every chunk is read with those checks, and a value that fails one
+    widens its column (``core.ingest.temporal.widen_temporal``).
     """
-    candidates = [c for c in columns if types[c] == VARCHAR]
-    for limit in (200, None):
-        if not candidates:
-            return {}
-        checks = ", ".join(
-            f"count({quote(c)}), count(*) FILTER (regexp_full_match({quote(c)}, '{ISO_PATTERN}') "
-            f"AND TRY_CAST({quote(c)} AS TIMESTAMP) IS NOT NULL), "
-            f"count(*) FILTER (regexp_full_match({quote(c)}, '{DATE_PATTERN}'))" for c in candidates)
-        relation = _as_text(path, columns)
-        if limit is not None:
-            relation = f"(SELECT * FROM {relation} LIMIT {limit})"
-        values = cursor.execute(f"SELECT {checks} FROM {relation}").fetchall()[0]
-        results = {}
-        for i, name in enumerate(candidates):
-            total, iso, dates = values[3 * i: 3 * i + 3]
-            if total and iso == total:
-                results[name] = "DATE" if dates == total else "TIMESTAMP"
-        candidates = list(results)
-    return results
+    rows = _screen_rows(path, columns)
+    new_types, checks = {}, {}
+    for index, name in enumerate(columns):
+        values = [row[index] for row in rows if row[index] != "NULL"]
+        kind = types[name]
+        if kind == VARCHAR and decide_types:
+            kind = decide(values) or VARCHAR
+            if kind != VARCHAR:
+                new_types[name] = kind
+        if kind in TEMPORAL:
+            checks[name] = check_for(kind, values)
+    return new_types, checks
 
 
-def _diagnose(cursor, path: Path, columns: list[str], types: dict[str, str]) -> dict[str, tuple[str, str]]:
-    """Which columns of a refused chunk do not fit their type, the type that would, and an example."""
+def _diagnose(cursor, path: Path, columns: list[str], types: dict[str, str],
+              checks: dict[str, str]) -> dict[str, tuple[str, str, str]]:
+    """Which columns of a refused chunk do not fit, the (type, check) that would, and an example."""
+    temporal = TemporalSql(types, checks)
     found = {}
     for name in columns:
         kind = types[name]
         if kind in (VARCHAR, "BLOB"):
             continue
         column = quote(name)
+        fits = temporal.text_fits(name) if kind in TEMPORAL else f"TRY_CAST({column} AS {kind}) IS NOT NULL"
         bad = cursor.execute(f"SELECT {column} FROM {_as_text(path, columns)} WHERE {column} IS NOT NULL "
-                             f"AND TRY_CAST({column} AS {kind}) IS NULL LIMIT 1").fetchall()
-        if bad:
-            example = bad[0][0]
+                             f"AND NOT {fits} LIMIT 1").fetchall()
+        if not bad:
+            continue
+        example = bad[0][0]
+        if kind in TEMPORAL:
+            new_type, check = widen_temporal(kind, temporal.check(name), example)
+        else:
             as_double = cursor.execute("SELECT TRY_CAST(? AS DOUBLE)", [example]).fetchall()[0][0]
             # A number in an INTEGER column that is not an integer is a REAL in SQLite (affinity converts
             # numeric text): DOUBLE holds it, and DOUBLE columns are rendered with 17 exact digits.
-            new_type = widen(kind, "DOUBLE") if kind == "BIGINT" and as_double is not None else VARCHAR
-            found[name] = (new_type, example[:80])
+            new_type, check = (widen(kind, "DOUBLE") if as_double is not None and kind == "BIGINT" else VARCHAR), ""
+        found[name] = (new_type, check, example[:80])
     return found
 
 
