@@ -1,7 +1,7 @@
 """The SQLite fast path: SQLite renders CSV chunks in C, DuckDB parses them in C, in parallel.
 
 A per-row Python loop caps near 580k rows/s, below DuckDB's own sqlite scanner; so for SQLite
-sources no row ever becomes a Python object. A reader thread asks SQLite for 100,000 rows at a
+sources no row ever becomes a Python object. A reader thread asks SQLite for a row group's worth of rows at a
 time as one CSV text (``group_concat(format('%Q,…'))``: strings quoted with ``'``, NULL bare,
 reals with 17 significant digits, blobs in hex), writes it to a temporary file, and DuckDB's CSV
 reader parses the previous chunk straight into the typed target table with one ``INSERT``.
@@ -38,7 +38,7 @@ from desktop_app.core.ingest.types import VARCHAR, widen
 from desktop_app.core.olap.warehouse import quote
 from desktop_app.core.progress import NEVER, CancelToken
 
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 122_880  # one DuckDB row group: each chunk fills whole row groups
 SCREEN_BYTES = 256 * 1024  # the head of the first chunk that decides which text columns hold timestamps
 
 
@@ -109,7 +109,7 @@ def _chunk_select(path: Path, columns: list[str], types: dict[str, str], checks:
     temporal = TemporalSql(types, checks)
     source = (f"read_csv('{path}', columns = {_csv_columns(columns, types, temporal)}, header = false, "
               f"delim = ',', quote = '''', escape = '''', nullstr = 'NULL', "
-              f"allow_quoted_nulls = false, ignore_errors = true{temporal.csv_options()})")
+              f"allow_quoted_nulls = false, ignore_errors = true, auto_detect = false{temporal.csv_options()})")
     return f"SELECT {_select_list(columns, types, temporal)} FROM {source}{temporal.row_filter()}"
 
 
@@ -274,7 +274,7 @@ class _Restart(Exception):  # noqa: N818 - control flow inside load_into
 def _as_text(path: Path, columns: list[str]) -> str:
     spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in columns) + "}"
     return (f"read_csv('{path}', columns = {spec}, header = false, delim = ',', quote = '''', escape = '''', "
-            f"nullstr = 'NULL', allow_quoted_nulls = false)")
+            f"nullstr = 'NULL', allow_quoted_nulls = false, auto_detect = false)")
 
 
 def _screen_rows(path: Path, columns: list[str]) -> list[list[str]]:

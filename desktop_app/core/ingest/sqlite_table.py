@@ -115,7 +115,7 @@ def copy_integer_keys(db, cursor: duckdb.DuckDBPyConnection, table: str, key: st
                 return total
             path.write_text(text)
             cursor.execute(f"INSERT INTO {keys_table} SELECT * FROM read_csv(?, header = false, "
-                           f"columns = {{'k': 'BIGINT'}})", [str(path)])
+                           f"columns = {{'k': 'BIGINT'}}, auto_detect = false)", [str(path)])
             total, last = total + count, last_key
             if count < KEY_CHUNK:
                 return total
