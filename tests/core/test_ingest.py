@@ -263,13 +263,19 @@ def test_warehouse_in_use_by_another_process(tmp_path):
         holder.wait()
 
 
-def test_hard_deletes_are_found_across_key_chunks(tmp_path, monkeypatch):
-    """The source's keys cross to DuckDB in chunks; a delete in any chunk (and at its edges) is applied."""
+def test_hard_deletes_are_found_in_key_ranges_and_across_key_chunks(tmp_path, monkeypatch):
+    """A few deletions are found by comparing key ranges (only differing ranges' keys are read);
+    dense deletions by comparing every key, which crosses to DuckDB in chunks. Deletions at range
+    and chunk edges, and of the smallest and largest key, are applied either way."""
     import sqlite3
 
     import desktop_app.core.ingest.sqlite_table as sqlite_table
 
     monkeypatch.setattr(sqlite_table, "KEY_CHUNK", 1000)
+    every_key_reads = []
+    copy_all = sqlite_table.copy_integer_keys
+    monkeypatch.setattr(sqlite_table, "copy_integer_keys",
+                        lambda *a, **k: every_key_reads.append(a[2]) or copy_all(*a, **k))
     path = tmp_path / "keys.sqlite"
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, updated_at TEXT NOT NULL, v TEXT)")
@@ -277,11 +283,17 @@ def test_hard_deletes_are_found_across_key_chunks(tmp_path, monkeypatch):
     warehouse = tmp_path / "w.duckdb"
     with open_source(str(path)) as source, Warehouse(warehouse) as wh:
         assert run_ingest(source, wh).ok
-    gone = {1, 999, 1000, 1001, 2000, 3333, 3500}
-    with sqlite3.connect(path) as db:
-        db.executemany("DELETE FROM t WHERE id = ?", [(i,) for i in gone])
-    with open_source(str(path)) as source, Warehouse(warehouse) as wh:
-        report = run_ingest(source, wh, mode="incremental")
-        assert report.ok and report.tables[0].deleted == len(gone)
-        left = {r[0] for r in wh.cursor().execute("SELECT id FROM raw.t").fetchall()}
-    assert left == set(range(1, 3501)) - gone
+    expected = set(range(1, 3501))
+    for gone, reads_every_key in (({1, 16, 17, 18, 999, 1000, 1001, 2000, 3333, 3500}, False),
+                                  ({i for i in range(1, 3501) if i % 3 == 0} | {2, 3499}, True)):
+        gone &= expected  # a key deleted in an earlier round is not deleted again
+        with sqlite3.connect(path) as db:
+            db.executemany("DELETE FROM t WHERE id = ?", [(i,) for i in gone])
+        every_key_reads.clear()
+        with open_source(str(path)) as source, Warehouse(warehouse) as wh:
+            report = run_ingest(source, wh, mode="incremental")
+            assert report.ok and report.tables[0].deleted == len(gone)
+            left = {r[0] for r in wh.cursor().execute("SELECT id FROM raw.t").fetchall()}
+        expected -= gone
+        assert left == expected
+        assert bool(every_key_reads) == reads_every_key

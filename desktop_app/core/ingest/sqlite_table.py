@@ -16,7 +16,8 @@ from desktop_app.core.ingest.sqlite_fast import _sqlite_quote, load_into
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
 from desktop_app.core.progress import NEVER, CancelToken
 
-KEY_CHUNK = 1_000_000  # source keys copied per step when looking for hard deletes
+KEY_CHUNK = 1_000_000  # source keys copied per step when every key must be compared
+RANGES_PER_DELETE = 32  # key ranges compared per deleted row: most differing ranges then hold one deletion
 
 
 @dataclass
@@ -77,18 +78,99 @@ def load_incremental_sqlite(db, cursor: duckdb.DuckDBPyConnection, table: str, c
     fingerprint = _fingerprint_key(plan, types)
     if fingerprint is None:  # composite or non-integer key: compare the key sets themselves
         return _reconcile_by_key_read(db, cursor, table, plan, types, stats, cancel)
-    source_print = _sqlite_fingerprint(db, table, fingerprint)
     target = qualified(RAW_SCHEMA, table)
-    if _duckdb_fingerprint(cursor, target, fingerprint)[0] > source_print[0]:
-        # More rows here than at the source: something was deleted there. Read the keys to find it.
-        keys = quote(f"__keys_{table}")
-        copy_integer_keys(db, cursor, table, fingerprint, keys, cancel)
-        stats.deleted = delete_missing(cursor, table, plan.key_columns, keys)
-        cursor.execute(f"DROP TABLE {keys}")
+    # SQLite counts a table's rows without reading them; more rows here means that many were deleted there.
+    source_rows = db.execute(f"SELECT count(*) FROM {_sqlite_quote(table)}").fetchone()[0]
+    warehouse_rows = cursor.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+    if warehouse_rows > source_rows:
+        stats.deleted, (_, key_sum) = delete_gone_keys(db, cursor, table, fingerprint,
+                                                       warehouse_rows - source_rows, cancel)
+        source_print = (source_rows, key_sum)  # SQLite's own count: a key outside the compared span still shows
+    else:
+        source_print = _sqlite_fingerprint(db, table, fingerprint)
     warehouse_print = _duckdb_fingerprint(cursor, target, fingerprint)
     recon = Reconciliation(table, "keys", source_print[0], warehouse_print[0], _text(source_print),
                            _text(warehouse_print), (fingerprint,))
     return SqliteLoad(stats, types, recon)
+
+
+def delete_gone_keys(db, cursor: duckdb.DuckDBPyConnection, table: str, key: str, missing: int,
+                     cancel: CancelToken = NEVER) -> tuple[int, tuple[int, int]]:
+    """Delete the warehouse rows whose integer ``key`` is gone from the source; ``missing`` rows are.
+
+    Returns the number deleted and the source's (row count, Σ key), summed from the ranges.
+
+    Reading every source key costs ≈ 0.2 s per million in SQLite plus DuckDB's parse and anti-join.
+    Instead, the key span is cut into ``missing × RANGES_PER_DELETE`` ranges; SQLite counts and sums
+    each range with a seek and a short scan (one pass over the key b-tree, no text per key), DuckDB
+    does the same on its side, and only the keys of ranges that differ are copied and compared —
+    about 3 % of them. When deletions are so dense that many ranges differ, every key is compared.
+    """
+    target = qualified(RAW_SCHEMA, table)
+    low, high = cursor.execute(f"SELECT min({quote(key)}), max({quote(key)}) FROM {target}").fetchall()[0]
+    span = high - low + 1
+    width = -(-span // max(1, min(missing * RANGES_PER_DELETE, span // 16)))
+    count = -(-span // width)
+    column, source = _sqlite_quote(key), _sqlite_quote(table)
+    ranges, keys = quote(f"__ranges_{table}"), quote(f"__keys_{table}")
+    with tempfile.TemporaryDirectory(prefix="oltp-olap-keys-") as folder:
+        path = Path(folder) / "ranges.csv"
+        cancel.raise_if_cancelled()
+        path.write_text(db.execute(
+            f"WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i < ? - 1) "
+            f"SELECT group_concat(i || ',' || (SELECT count(*) || ',' || coalesce(sum({column}), 0) FROM {source} "
+            f"WHERE {column} >= ? + i * ? AND {column} < ? + (i + 1) * ?), char(10)) FROM r",
+            (count, low, width, low, width)).fetchone()[0])
+        k = quote(key)
+        there = quote(f"__source_ranges_{table}")
+        cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {there} AS SELECT * FROM read_csv(?, header = false, "
+                       f"auto_detect = false, columns = {{'i': 'BIGINT', 'n': 'BIGINT', 's': 'HUGEINT'}})",
+                       [str(path)])
+        rows, total = cursor.execute(f"SELECT sum(n), sum(s) FROM {there}").fetchall()[0]
+        source_print = (int(rows or 0), int(total or 0))
+        cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {ranges} AS "
+                       f"WITH here AS (SELECT ({k} - $low) // $width AS i, count(*) AS n, sum({k}) AS s "
+                       f"FROM {target} GROUP BY ALL) "
+                       f"SELECT here.i FROM here LEFT JOIN {there} AS there ON here.i = there.i "
+                       f"WHERE there.i IS NULL OR here.n <> there.n OR here.s <> there.s ORDER BY here.i",
+                       {"low": low, "width": width})
+        cursor.execute(f"DROP TABLE {there}")
+        differing = [row[0] for row in cursor.execute(f"SELECT i FROM {ranges}").fetchall()]
+        if len(differing) * 4 > count:  # dense deletions: comparing every key is cheaper
+            cursor.execute(f"DROP TABLE {ranges}")
+            copy_integer_keys(db, cursor, table, key, keys, cancel)
+            deleted = delete_missing(cursor, table, (key,), keys)
+            cursor.execute(f"DROP TABLE {keys}")
+            return deleted, source_print
+        path = Path(folder) / "keys.csv"
+        with open(path, "w", encoding="ascii") as handle:
+            for first, last in _runs(differing):
+                cancel.raise_if_cancelled()
+                text = db.execute(f"SELECT group_concat({column}, char(10)) FROM {source} "
+                                  f"WHERE {column} >= ? AND {column} < ?",
+                                  (low + first * width, low + (last + 1) * width)).fetchone()[0]
+                if text:
+                    handle.write(text + "\n")
+        cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {keys} AS SELECT * FROM read_csv(?, header = false, "
+                       f"auto_detect = false, columns = {{'k': 'BIGINT'}})", [str(path)])
+        # Only rows in differing ranges can go: the keys table holds no others.
+        deleted = cursor.execute(f"DELETE FROM {target} t WHERE (t.{k} - $low) // $width IN (SELECT i FROM {ranges}) "
+                                 f"AND NOT EXISTS (SELECT 1 FROM {keys} s WHERE s.k = t.{k})",
+                                 {"low": low, "width": width}).fetchall()
+        cursor.execute(f"DROP TABLE {ranges}")
+        cursor.execute(f"DROP TABLE {keys}")
+    return (int(deleted[0][0]) if deleted else 0), source_print
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted integers as runs of consecutive ones: [1, 2, 3, 7] → [(1, 3), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for n in numbers:
+        if runs and runs[-1][1] == n - 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
 
 
 def copy_integer_keys(db, cursor: duckdb.DuckDBPyConnection, table: str, key: str, keys_table: str,
