@@ -14,7 +14,9 @@ cheapest first:
   forms, e.g. with and without fractional seconds.
 
 A value that fails its check leaves its row out; the load sees the count fall short, and
-``widen_temporal`` decides what the column needs.
+``widen_temporal`` decides what the column needs. One leniency remains on the ``strptime`` path:
+like PostgreSQL, DuckDB reads the words 'infinity', '-infinity' and 'epoch' as timestamps; in a
+column whose first rows are all ISO timestamps such a word is taken at that meaning.
 """
 
 from __future__ import annotations

@@ -1,0 +1,54 @@
+"""How text columns become DATE/TIMESTAMP on the SQLite fast path, checked against DuckDB itself."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from desktop_app.core.ingest.temporal import DATE, ISO, TemporalSql, check_for, decide, widen_temporal
+
+
+@pytest.mark.parametrize(("values", "kind"), [
+    (["2024-01-01", "2024-12-31"], "DATE"),
+    (["2024-01-01T10:00:00", "2024-01-01"], "TIMESTAMP"),
+    (["2024-01-01 10:00", "2024-01-01 10:00:00.5"], "TIMESTAMP"),
+    (["2024-01-01 10:00:00+02:00"], None),           # a zone: TIMESTAMP cannot hold it
+    (["2024-01-01 10:00:00.1234567"], None),         # beyond microseconds
+    (["2024-02-30"], None),                          # not a real day
+    (["01/02/2024"], None),
+    ([], None),
+])
+def test_a_column_is_temporal_only_when_every_value_is_iso(values, kind):
+    assert decide(values) == kind
+
+
+def test_one_shared_shape_gives_a_strptime_format_else_the_iso_pattern():
+    assert check_for("TIMESTAMP", ["2024-01-01T10:00:00", "2025-06-30T23:59:59"]) == "%Y-%m-%dT%H:%M:%S"
+    assert check_for("TIMESTAMP", ["2024-01-01 10:00:00.250000"]) == "%Y-%m-%d %H:%M:%S.%f"
+    assert check_for("TIMESTAMP", ["2024-01-01 10:00:00", "2024-01-01 10:00:00.250000"]) == ISO
+    assert check_for("TIMESTAMP", []) == ISO
+    assert check_for("DATE", ["2024-01-01"]) == DATE
+
+
+def test_a_failed_check_widens_only_as_far_as_needed():
+    assert widen_temporal("TIMESTAMP", "%Y-%m-%dT%H:%M:%S", "2024-01-01 10:00:00") == ("TIMESTAMP", ISO)
+    assert widen_temporal("DATE", DATE, "2024-01-01 10:30") == ("TIMESTAMP", ISO)
+    assert widen_temporal("TIMESTAMP", ISO, "2024-01-01T10:00:00Z") == ("VARCHAR", ISO)
+
+
+@pytest.mark.parametrize("check", ["%Y-%m-%d %H:%M:%S", ISO])
+def test_the_checks_refuse_what_duckdbs_lenient_parser_would_bend(check):
+    """Each value DuckDB's own cast accepts but changes must fail the check, in DuckDB itself."""
+    sql = TemporalSql({"t": "TIMESTAMP"}, {"t": check})
+    bent = ["2024-01-01 10:00:00+02", "2024-01-01 10:00:00.1234567", "2024-01-01 10:00:00 +0200"]
+    if check == ISO:  # strptime, like PostgreSQL, reads the words 'infinity' and 'epoch' (see core.ingest.temporal)
+        bent += ["infinity", "epoch"]
+    with duckdb.connect() as con:
+        for value in bent:
+            assert con.execute(f"SELECT {sql.text_fits('t')} FROM (SELECT ? AS t)", [value]).fetchall() == [(False,)]
+        assert con.execute(f"SELECT {sql.text_fits('t')} FROM (SELECT ? AS t)",
+                           ["2024-01-01 10:00:00"]).fetchall() == [(True,)]
+    date_sql = TemporalSql({"d": "DATE"}, {"d": DATE})
+    with duckdb.connect() as con:
+        assert con.execute(f"SELECT {date_sql.text_fits('d')} FROM (SELECT '2024-01-01 10:00' AS d)").fetchall() == [
+            (False,)]
