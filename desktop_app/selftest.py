@@ -52,7 +52,11 @@ def run_self_test() -> int:
             with open_source(str(shop)) as source, Warehouse(warehouse) as wh:
                 report = run_ingest(source, wh)
             assert report.ok, [t.error for t in report.tables if t.error]
-            return f"{sum(t.rows_read for t in report.tables):,} rows, every table reconciled"
+            from desktop_app.core.sqlite_memstatus import memory_in_use
+
+            memstatus = "off" if memory_in_use() == 0 else "on (ingestion runs slower)"
+            return (f"{sum(t.rows_read for t in report.tables):,} rows, every table reconciled; "
+                    f"SQLite memory statistics {memstatus}")
 
         def models():
             from desktop_app.core.models.runner import run_command
