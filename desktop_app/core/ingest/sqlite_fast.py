@@ -39,7 +39,7 @@ from desktop_app.core.olap.warehouse import quote
 from desktop_app.core.progress import NEVER, CancelToken
 
 CHUNK_ROWS = 100_000  # measured against 81,920 and 122,880 (a row group): no better
-SCREEN_BYTES = 256 * 1024  # the head of the first chunk that decides which text columns hold timestamps
+SCREEN_CHARACTERS = 256 * 1024  # the head of the first chunk that decides which text columns hold timestamps
 
 
 class Unsupported(Exception):  # noqa: N818 - a signal to use the general path, not an error
@@ -279,8 +279,8 @@ def _as_text(path: Path, columns: list[str]) -> str:
 
 def _screen_rows(path: Path, columns: list[str]) -> list[list[str]]:
     """The first rows of a chunk file, parsed in Python (a bare NULL reads as the text 'NULL')."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        head = handle.read(SCREEN_BYTES)
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:  # a screen: DuckDB judges the bytes
+        head = handle.read(SCREEN_CHARACTERS)
         whole = not handle.read(1)
     rows = list(csv.reader(io.StringIO(head), delimiter=",", quotechar="'", doublequote=True))
     if not whole:
