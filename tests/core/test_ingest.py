@@ -297,3 +297,22 @@ def test_hard_deletes_are_found_in_key_ranges_and_across_key_chunks(tmp_path, mo
         expected -= gone
         assert left == expected
         assert bool(every_key_reads) == reads_every_key
+
+
+def test_text_that_is_not_utf8_fails_its_table_clearly_and_keeps_the_previous_load(tmp_path):
+    source, warehouse = tmp_path / "bytes.sqlite", tmp_path / "w.duckdb"
+    with sqlite3.connect(source) as db:
+        db.execute("create table good (id integer primary key, a text)")
+        db.execute("create table bad (id integer primary key, a text)")
+        for table in ("good", "bad"):
+            db.executemany(f"insert into {table} values (?, ?)", [(i, f"v{i}") for i in range(1, 501)])
+    assert ingest(source, warehouse).ok
+    with sqlite3.connect(source) as db:
+        db.execute("update bad set a = CAST(x'41ff42' AS TEXT) where id = 250")  # SQLite keeps any bytes as TEXT
+        db.execute("insert into good values (501, 'new')")
+    report = ingest(source, warehouse)
+    results = {t.table: t for t in report.tables}
+    assert not report.ok and results["good"].status == "success" and results["bad"].status == "failed"
+    assert "not valid UTF-8" in results["bad"].error and "leave its table out" in results["bad"].error
+    assert rows(warehouse, "select count(*), max(id) from raw.good") == [(501, 501)]
+    assert rows(warehouse, "select count(*), min(a) filter (where id = 250) from raw.bad") == [(500, "v250")]

@@ -259,7 +259,7 @@ def _ingest_table(source: Source, warehouse: Warehouse, cursor: duckdb.DuckDBPyC
         raise
     except (duckdb.InterruptException, sqlite3.OperationalError) as err:
         if isinstance(err, sqlite3.OperationalError) and "interrupt" not in str(err):
-            result.status, result.error = "failed", describe_db_error(err, source.spec).user_message
+            result.status, result.error = "failed", str(describe_db_error(err, source.spec))
             _record_load(cursor, run_id, result, started)
             return result
         result.status, result.error = "cancelled", "cancelled by the user"
@@ -267,7 +267,7 @@ def _ingest_table(source: Source, warehouse: Warehouse, cursor: duckdb.DuckDBPyC
         raise Cancelled() from None
     except (AppError, duckdb.Error, sa.exc.SQLAlchemyError) as err:
         result.status = "failed"
-        result.error = err.user_message if isinstance(err, AppError) else str(err).splitlines()[0]
+        result.error = str(err) if isinstance(err, AppError) else str(err).splitlines()[0]  # what, and what to do
         _record_load(cursor, run_id, result, started)
         return result
     result.rows_read, result.inserted, result.updated, result.deleted = (stats.rows_read, stats.inserted,

@@ -149,6 +149,9 @@ def describe_db_error(err: BaseException, spec: SourceSpec) -> SourceError:
         return SourceError(f"{label} is corrupt: {text}.", "Restore the file from a backup or re-create it.")
     if "unable to open" in lowered:
         return SourceError(f"Cannot open {label}: {text}.", "Check the path and its permissions.")
+    if "could not decode to utf-8" in lowered:  # SQLite keeps whatever bytes it was given as TEXT
+        return SourceError(f"{label} holds text that is not valid UTF-8 ({text}).",
+                           "Correct that value in the source, or leave its table out of the load.")
     if spec.url is not None:
         password = spec.url.password
         if password:
