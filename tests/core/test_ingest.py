@@ -316,3 +316,28 @@ def test_text_that_is_not_utf8_fails_its_table_clearly_and_keeps_the_previous_lo
     assert "not valid UTF-8" in results["bad"].error and "leave its table out" in results["bad"].error
     assert rows(warehouse, "select count(*), max(id) from raw.good") == [(501, 501)]
     assert rows(warehouse, "select count(*), min(a) filter (where id = 250) from raw.bad") == [(500, "v250")]
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_timestamp_column_that_gets_text_is_reloaded_not_cast(tmp_path, monkeypatch, fast_path):
+    """Widening loaded TIMESTAMPs to text would write DuckDB's form of them ('2024-01-01 10:00:01'), not the
+    source's ('2024-01-01T10:00:01'): the incremental load is rolled back and the table reloaded in full."""
+    monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
+    source, warehouse = tmp_path / "seen.sqlite", tmp_path / "w.duckdb"
+    with sqlite3.connect(source) as db:
+        db.execute("create table t (id integer primary key, seen text, updated_at text)")
+        db.executemany("insert into t values (?, ?, '2024-01-01 00:00:00')",
+                       [(i, f"2024-01-01T10:00:{i % 60:02d}") for i in range(1, 3001)])
+    assert ingest(source, warehouse).ok
+    with sqlite3.connect(source) as db:  # another ISO form: still a timestamp, merged incrementally
+        db.execute("update t set seen = '2024-01-02 10:00:00.5', updated_at = '2024-01-02 00:00:00' where id = 1")
+    report = ingest(source, warehouse, mode="incremental")
+    assert report.ok and report.tables[0].mode == "incremental" and report.tables[0].updated == 1
+    with sqlite3.connect(source) as db:  # a zone offset: TIMESTAMP cannot hold it
+        db.execute("update t set seen = '2024-01-03T10:00:00+02:00', updated_at = '2024-01-03 00:00:00' where id = 2")
+    report = ingest(source, warehouse, mode="incremental")
+    table = report.tables[0]
+    assert report.ok and table.mode == "full" and table.reconciliation["status"] == "equal"
+    assert any("reloaded in full" in note and "+02:00" in note for note in table.notes)
+    assert rows(warehouse, "select id, seen from raw.t where id <= 3 order by id") == [
+        (1, "2024-01-02 10:00:00.5"), (2, "2024-01-03T10:00:00+02:00"), (3, "2024-01-01T10:00:03")]

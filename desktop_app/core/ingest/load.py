@@ -19,6 +19,10 @@ from desktop_app.core.ingest.types import DATE_PATTERN, ISO_PATTERN, VARCHAR, wi
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
 
 
+class NeedsFullReload(Exception):  # noqa: N818 - a signal to the run, which reloads the table
+    """An incremental load met a change that only a full reload keeps exact (the reason says which)."""
+
+
 @dataclass
 class LoadStats:
     rows_read: int = 0
@@ -182,11 +186,18 @@ def merge_stage(cursor: duckdb.DuckDBPyConnection, table: str, stage_name: str, 
             cursor.execute(f"ALTER TABLE {target_name} ADD COLUMN {quote(name)} {kind}")
             target.types[name] = kind
             stats.notes.append(f"new column {name} ({kind}) added")
+        elif target.types[name] in ("TIMESTAMP", "DATE") and kind == VARCHAR:
+            # Text for a date/timestamp column is fine while it is ISO. Otherwise the column must become
+            # text — but casting the values already loaded would write DuckDB's form of them, not the
+            # source's ('2024-01-01T10:00' would come back as '2024-01-01 10:00:00'): reload instead.
+            example = _first_not_fitting(cursor, stage_name, name, target.types[name])
+            if example is not None:
+                raise NeedsFullReload(f"{name}: a value that is not an ISO {target.types[name].lower()} arrived "
+                                      f"(e.g. {example!r}); the table was reloaded in full so every value keeps "
+                                      f"its source text")
         else:
             wider = widen(target.types[name], kind)
-            if wider != target.types[name] and not (target.types[name] in ("TIMESTAMP", "DATE") and kind == VARCHAR
-                                                     and _casts_cleanly(cursor, stage_name, name,
-                                                                        target.types[name])):
+            if wider != target.types[name]:
                 target._alter(name, wider)
     stats.notes.extend(f"widened {w}" for w in target.widened)
     match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key_columns)
@@ -235,11 +246,13 @@ def apply_deletes(cursor: duckdb.DuckDBPyConnection, table: str, key_columns: tu
     return deleted
 
 
-def _casts_cleanly(cursor, stage: str, column: str, kind: str) -> bool:
+def _first_not_fitting(cursor, stage: str, column: str, kind: str) -> str | None:
+    """A staged text value that is not an ISO date/timestamp DuckDB reads as ``kind``, if any."""
     c = quote(column)
-    bad = cursor.execute(f"SELECT count(*) FROM {stage} WHERE {c} IS NOT NULL AND TRY_CAST({c} AS {kind}) IS NULL"
-                         ).fetchall()[0][0]
-    return bad == 0
+    pattern = DATE_PATTERN if kind == "DATE" else ISO_PATTERN
+    bad = cursor.execute(f"SELECT {c} FROM {stage} WHERE {c} IS NOT NULL AND NOT (regexp_full_match({c}, '{pattern}') "
+                         f"AND TRY_CAST({c} AS {kind}) IS NOT NULL) LIMIT 1").fetchall()
+    return bad[0][0] if bad else None
 
 
 def table_types(cursor, table: str) -> list[tuple[str, str]]:

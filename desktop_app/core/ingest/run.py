@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from desktop_app.core.errors import AppError, Cancelled, SourceError
 from desktop_app.core.ingest.extract import SourceReader, table_clause
-from desktop_app.core.ingest.load import LoadStats, apply_deletes, load_full, load_incremental
+from desktop_app.core.ingest.load import LoadStats, NeedsFullReload, apply_deletes, load_full, load_incremental
 from desktop_app.core.ingest.plan import TablePlan, plan_table
 from desktop_app.core.ingest.reconcile import Reconciliation, reconcile_table
 from desktop_app.core.ingest.sqlite_fast import Unsupported, _sqlite_quote, open_snapshot
@@ -241,17 +241,26 @@ def _ingest_table(source: Source, warehouse: Warehouse, cursor: duckdb.DuckDBPyC
     job = _TableJob(source, warehouse, cursor, run_id, info, plan, state, effective, exists, fallback,
                     source_columns, cancel, on_batch, set_expected)
     recon: Reconciliation | None = None
-    try:
+    def load_table():
+        nonlocal done
         if source.spec.sqlite_path is not None and SQLITE_FAST_PATH:
             try:
-                stats, recon, new_mark = job.run_fast()
+                return job.run_fast()
             except Unsupported as why:
                 progress.overall(-done)
                 done = 0
                 result.notes.append(f"loaded through the general path ({why})")
-                stats, recon, new_mark = job.run_arrow()
-        else:
-            stats, recon, new_mark = job.run_arrow()
+        return job.run_arrow()
+
+    try:
+        try:
+            stats, recon, new_mark = load_table()
+        except NeedsFullReload as why:  # the incremental load was rolled back
+            progress.overall(-done)
+            done = 0
+            result.notes.append(str(why))
+            job.mode = effective = result.mode = "full"
+            stats, recon, new_mark = load_table()
         result.watermark = encode_watermark(new_mark)
     except Cancelled:
         result.status, result.error = "cancelled", "cancelled by the user"
