@@ -341,3 +341,24 @@ def test_a_timestamp_column_that_gets_text_is_reloaded_not_cast(tmp_path, monkey
     assert any("reloaded in full" in note and "+02:00" in note for note in table.notes)
     assert rows(warehouse, "select id, seen from raw.t where id <= 3 order by id") == [
         (1, "2024-01-02 10:00:00.5"), (2, "2024-01-03T10:00:00+02:00"), (3, "2024-01-01T10:00:03")]
+
+
+def test_numbers_are_never_read_into_text_or_rounded(tmp_path):
+    """DuckDB reads '0x1A' as 26, '1_000' as 1000, 'nan' as NaN and a REAL 2.5 in a BIGINT column as 3; SQLite
+    keeps those as text (or a REAL) in numeric columns. After 150,000 clean rows they must still arrive exactly."""
+    source = tmp_path / "numbers.sqlite"
+    with sqlite3.connect(source) as db:
+        db.execute("create table n (id integer primary key, hex integer, under integer, frac integer, "
+                   "notanumber real)")
+        db.executemany("insert into n values (?, ?, ?, ?, ?)", [(i, i, i, i, i / 4) for i in range(1, 200_001)])
+        db.execute("update n set hex = '0x1A', under = '1_000', frac = 2.5, notanumber = 'nan' where id = 150001")
+    report = ingest(source, tmp_path / "w.duckdb")
+    table = report.tables[0]
+    assert report.ok and table.rows_read == 200_000 and table.reconciliation["status"] == "equal"
+    types = dict(rows(tmp_path / "w.duckdb", "select column_name, data_type from information_schema.columns "
+                                             "where table_name = 'n'"))
+    assert types == {"id": "BIGINT", "hex": "VARCHAR", "under": "VARCHAR", "frac": "DOUBLE", "notanumber": "VARCHAR"}
+    assert {d["column"]: d["example"] for d in table.dirty_columns} == {
+        "hex": "0x1A", "under": "1_000", "frac": "2.5", "notanumber": "nan"}
+    assert rows(tmp_path / "w.duckdb", "select hex, under, frac, notanumber from raw.n where id in (2, 150001) "
+                                       "order by id") == [("2", "2", 2.0, "0.5"), ("0x1A", "1_000", 2.5, "nan")]

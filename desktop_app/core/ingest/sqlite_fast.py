@@ -59,22 +59,38 @@ def _sqlite_quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def render_expression(columns: list[str], types: dict[str, str]) -> tuple[str, list[str]]:
-    """The ``format()`` pattern and its arguments that render one row as a CSV line."""
+TEXT_MARK, REAL_MARK = "~", "^"  # prefixes no number has: DuckDB cannot read such a value as a number
+
+
+def render_expression(columns: list[str], types: dict[str, str], rowid_alias: str | None = None) -> str:
+    """The ``format()`` call that renders one row as a CSV line.
+
+    DuckDB reads numbers leniently — '0x1A' as 26, '1_000' as 1000, 'nan' as NaN, and a REAL 2.5 in
+    a BIGINT column as 3 — so in numeric columns every value SQLite does not hold as that number
+    is rendered with a mark: DuckDB refuses it, and the mark tells ``_diagnose`` what it was. The
+    test is a comparison, not ``typeof()`` (a function call per value: +78 % render time against
+    +28 %); the rowid alias, always an integer, is not tested at all.
+    """
     pattern, args = [], []
     for name in columns:
         column = _sqlite_quote(name)
         kind = types[name]
-        if kind == "DOUBLE":
+        integer = f"{column} = CAST({column} AS INTEGER)"  # NULL for NULL, false for text, blobs and fractions
+        mark = f"iif({column} = CAST({column} AS REAL), '{REAL_MARK}', '{TEXT_MARK}') || {column}"
+        if kind == "BIGINT":
+            pattern.append("%Q")
+            args.append(column if name == rowid_alias else f"iif({integer}, {column}, {mark})")
+        elif kind == "DOUBLE":
             pattern.append("%s")
-            args.append(f"iif(typeof({column}) = 'real', printf('%!.17g', {column}), quote({column}))")
+            args.append(f"CASE WHEN typeof({column}) = 'real' THEN printf('%!.17g', {column}) WHEN {integer} "
+                        f"THEN {column} ELSE quote({mark}) END")
         elif kind == "BLOB":
             pattern.append("%s")
             args.append(f"iif({column} IS NULL, 'NULL', hex({column}))")
         else:
             pattern.append("%Q")
             args.append(column)
-    return "format('" + ",".join(pattern) + "', " + ", ".join(args) + ")", args
+    return "format('" + ",".join(pattern) + "', " + ", ".join(args) + ")"
 
 
 def _csv_columns(columns: list[str], types: dict[str, str], temporal: TemporalSql) -> str:
@@ -172,14 +188,15 @@ class _Chunks:
         self.thread.join()
 
 
-def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: str = "") -> tuple[str, str]:
+def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: str = "",
+                  rowid_alias: str | None = None) -> tuple[str, str]:
     """The first chunk's query and the next ones' (after the last rowid, one more parameter).
 
     Each returns (csv text, row count, last rowid) for up to CHUNK_ROWS rows. The next ones say
     ``rowid > ?`` plainly so SQLite seeks straight to it; a form like ``? IS NULL OR rowid > ?``
     would make it walk the table from the start for every chunk (quadratic in the table's size).
     """
-    expression, _ = render_expression(columns, types)
+    expression = render_expression(columns, types, rowid_alias)
     # The filter runs as a subquery so SQLite can answer it from an index (e.g. updated_at's) and
     # then seek the matching rows by rowid, instead of scanning the whole table in rowid order.
     conditions = [f"rowid IN (SELECT rowid FROM {_sqlite_quote(table)} WHERE {where})"] if where else []
@@ -203,6 +220,7 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
     The caller holds the SQLite read transaction (one snapshot) and the DuckDB transaction.
     """
     types = dict(types)
+    rowid_alias = _rowid_alias(db, table)
     dirty: dict[str, DirtyColumn] = {}
     notes: list[str] = []
     checks: dict[str, str] = {}  # how each DATE/TIMESTAMP column's values are checked (core.ingest.temporal)
@@ -212,7 +230,8 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
             cancel.raise_if_cancelled()
             result = FastResult(types=types)
             created = False
-            chunks = _Chunks(db, chunk_queries(table, columns, types, where), params, Path(folder), cancel)
+            chunks = _Chunks(db, chunk_queries(table, columns, types, where, rowid_alias), params, Path(folder),
+                             cancel)
             try:
                 for path, count in chunks:
                     cancel.raise_if_cancelled()
@@ -328,13 +347,22 @@ def _diagnose(cursor, path: Path, columns: list[str], types: dict[str, str],
         example = bad[0][0]
         if kind in TEMPORAL:
             new_type, check = widen_temporal(kind, temporal.check(name), example)
+        elif example.startswith(REAL_MARK):  # a REAL in a BIGINT column (SQLite kept it because it has a fraction)
+            new_type, check, example = widen(kind, "DOUBLE"), "", example[1:]
+        elif example.startswith(TEXT_MARK):  # text (or a blob) in a numeric column
+            new_type, check, example = VARCHAR, "", example[1:]
         else:
             as_double = cursor.execute("SELECT TRY_CAST(? AS DOUBLE)", [example]).fetchall()[0][0]
-            # A number in an INTEGER column that is not an integer is a REAL in SQLite (affinity converts
-            # numeric text): DOUBLE holds it, and DOUBLE columns are rendered with 17 exact digits.
             new_type, check = (widen(kind, "DOUBLE") if as_double is not None and kind == "BIGINT" else VARCHAR), ""
         found[name] = (new_type, check, example[:80])
     return found
+
+
+def _rowid_alias(db, table: str) -> str | None:
+    """The column that is the table's rowid (a lone INTEGER PRIMARY KEY), which holds only integers."""
+    info = db.execute("SELECT name, type, pk FROM pragma_table_info(?)", (table,)).fetchall()
+    keys = [(name, kind) for name, kind, pk in info if pk]
+    return keys[0][0] if len(keys) == 1 and keys[0][1].upper() == "INTEGER" else None
 
 
 def open_snapshot(path: str | os.PathLike) -> sqlite3.Connection:
