@@ -18,6 +18,9 @@ from desktop_app.core.progress import NEVER, CancelToken
 
 KEY_CHUNK = 1_000_000  # source keys copied per step when every key must be compared
 RANGES_PER_DELETE = 32  # key ranges compared per deleted row: most differing ranges then hold one deletion
+# Key sums are taken modulo a prime below 2^31, so neither engine overflows (SQLite's sum() raises on
+# it, and Snowflake-style 62-bit keys overflow after a handful of rows) and both agree exactly.
+KEY_MODULUS = 2_147_483_647
 
 
 @dataclass
@@ -98,68 +101,82 @@ def delete_gone_keys(db, cursor: duckdb.DuckDBPyConnection, table: str, key: str
                      cancel: CancelToken = NEVER) -> tuple[int, tuple[int, int]]:
     """Delete the warehouse rows whose integer ``key`` is gone from the source; ``missing`` rows are.
 
-    Returns the number deleted and the source's (row count, Σ key), summed from the ranges.
+    Returns the number deleted and the source's fingerprint (row count, Σ key mod KEY_MODULUS).
 
     Reading every source key costs ≈ 0.2 s per million in SQLite plus DuckDB's parse and anti-join.
     Instead, the key span is cut into ``missing × RANGES_PER_DELETE`` ranges; SQLite counts and sums
     each range with a seek and a short scan (one pass over the key b-tree, no text per key), DuckDB
     does the same on its side, and only the keys of ranges that differ are copied and compared —
-    about 3 % of them. When deletions are so dense that many ranges differ, every key is compared.
+    about 3 % of them. When deletions are so dense that many ranges differ, or the key span is too
+    wide to cut safely in 64-bit arithmetic, every key is compared.
     """
     target = qualified(RAW_SCHEMA, table)
     low, high = cursor.execute(f"SELECT min({quote(key)}), max({quote(key)}) FROM {target}").fetchall()[0]
     span = high - low + 1
-    width = -(-span // max(1, min(missing * RANGES_PER_DELETE, span // 16)))
-    count = -(-span // width)
-    column, source = _sqlite_quote(key), _sqlite_quote(table)
-    ranges, keys = quote(f"__ranges_{table}"), quote(f"__keys_{table}")
+    keys = quote(f"__keys_{table}")
     with tempfile.TemporaryDirectory(prefix="oltp-olap-keys-") as folder:
-        path = Path(folder) / "ranges.csv"
-        cancel.raise_if_cancelled()
-        path.write_text(db.execute(
-            f"WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i < ? - 1) "
-            f"SELECT group_concat(i || ',' || (SELECT count(*) || ',' || coalesce(sum({column}), 0) FROM {source} "
-            f"WHERE {column} >= ? + i * ? AND {column} < ? + (i + 1) * ?), char(10)) FROM r",
-            (count, low, width, low, width)).fetchone()[0])
-        k = quote(key)
-        there = quote(f"__source_ranges_{table}")
-        cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {there} AS SELECT * FROM read_csv(?, header = false, "
-                       f"auto_detect = false, columns = {{'i': 'BIGINT', 'n': 'BIGINT', 's': 'HUGEINT'}})",
-                       [str(path)])
-        rows, total = cursor.execute(f"SELECT sum(n), sum(s) FROM {there}").fetchall()[0]
-        source_print = (int(rows or 0), int(total or 0))
-        cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {ranges} AS "
-                       f"WITH here AS (SELECT ({k} - $low) // $width AS i, count(*) AS n, sum({k}) AS s "
-                       f"FROM {target} GROUP BY ALL) "
-                       f"SELECT here.i FROM here LEFT JOIN {there} AS there ON here.i = there.i "
-                       f"WHERE there.i IS NULL OR here.n <> there.n OR here.s <> there.s ORDER BY here.i",
-                       {"low": low, "width": width})
-        cursor.execute(f"DROP TABLE {there}")
-        differing = [row[0] for row in cursor.execute(f"SELECT i FROM {ranges}").fetchall()]
-        if len(differing) * 4 > count:  # dense deletions: comparing every key is cheaper
-            cursor.execute(f"DROP TABLE {ranges}")
-            copy_integer_keys(db, cursor, table, key, keys, cancel)
+        differing, source_print, width = [], None, 1
+        if -2 ** 62 < low and high < 2 ** 62:  # range bounds stay exact in both engines' 64-bit arithmetic
+            width = -(-span // max(1, min(missing * RANGES_PER_DELETE, span // 16)))
+            differing, source_print = _differing_ranges(db, cursor, table, key, low, width, Path(folder), cancel)
+        if source_print is None or len(differing) * 4 > -(-span // width):
+            copy_integer_keys(db, cursor, table, key, keys, cancel)  # dense deletions: comparing every key is cheaper
             deleted = delete_missing(cursor, table, (key,), keys)
             cursor.execute(f"DROP TABLE {keys}")
-            return deleted, source_print
-        path = Path(folder) / "keys.csv"
-        with open(path, "w", encoding="ascii") as handle:
-            for first, last in _runs(differing):
-                cancel.raise_if_cancelled()
-                text = db.execute(f"SELECT group_concat({column}, char(10)) FROM {source} "
-                                  f"WHERE {column} >= ? AND {column} < ?",
-                                  (low + first * width, low + (last + 1) * width)).fetchone()[0]
-                if text:
-                    handle.write(text + "\n")
-        cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {keys} AS SELECT * FROM read_csv(?, header = false, "
-                       f"auto_detect = false, columns = {{'k': 'BIGINT'}})", [str(path)])
-        # Only rows in differing ranges can go: the keys table holds no others.
-        deleted = cursor.execute(f"DELETE FROM {target} t WHERE (t.{k} - $low) // $width IN (SELECT i FROM {ranges}) "
-                                 f"AND NOT EXISTS (SELECT 1 FROM {keys} s WHERE s.k = t.{k})",
-                                 {"low": low, "width": width}).fetchall()
-        cursor.execute(f"DROP TABLE {ranges}")
-        cursor.execute(f"DROP TABLE {keys}")
+            return deleted, source_print or _sqlite_fingerprint(db, table, key)
+        _copy_keys_of_ranges(db, cursor, table, key, low, width, differing, keys, Path(folder), cancel)
+    k = quote(key)
+    # Only rows in differing ranges can go: the keys table holds no others.
+    deleted = cursor.execute(f"DELETE FROM {target} t WHERE (t.{k} - $low) // $width IN (SELECT unnest($ranges)) "
+                             f"AND NOT EXISTS (SELECT 1 FROM {keys} s WHERE s.k = t.{k})",
+                             {"low": low, "width": width, "ranges": differing}).fetchall()
+    cursor.execute(f"DROP TABLE {keys}")
     return (int(deleted[0][0]) if deleted else 0), source_print
+
+
+def _differing_ranges(db, cursor, table: str, key: str, low: int, width: int, folder: Path,
+                      cancel: CancelToken) -> tuple[list[int], tuple[int, int]]:
+    """The key ranges ``[low + i·width, low + (i+1)·width)`` whose count or key sum differ, and the
+    source's fingerprint summed from its ranges."""
+    target, column, k = qualified(RAW_SCHEMA, table), _sqlite_quote(key), quote(key)
+    count = cursor.execute(f"SELECT (max({k}) - $low) // $width + 1 FROM {target}",
+                           {"low": low, "width": width}).fetchall()[0][0]
+    cancel.raise_if_cancelled()
+    path = folder / "ranges.csv"
+    path.write_text(db.execute(
+        f"WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i < ? - 1) "
+        f"SELECT group_concat(i || ',' || (SELECT count(*) || ',' || coalesce(sum({column} % {KEY_MODULUS}), 0) "
+        f"FROM {_sqlite_quote(table)} WHERE {column} >= ? + i * ? AND {column} < ? + (i + 1) * ?), char(10)) FROM r",
+        (count, low, width, low, width)).fetchone()[0])
+    there = quote(f"__source_ranges_{table}")
+    cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {there} AS SELECT * FROM read_csv(?, header = false, "
+                   f"auto_detect = false, columns = {{'i': 'BIGINT', 'n': 'BIGINT', 's': 'BIGINT'}})", [str(path)])
+    rows, total = cursor.execute(f"SELECT sum(n), sum(s) FROM {there}").fetchall()[0]
+    differing = [r[0] for r in cursor.execute(
+        f"WITH here AS (SELECT ({k} - $low) // $width AS i, count(*) AS n, sum({k} % {KEY_MODULUS}) AS s "
+        f"FROM {target} GROUP BY ALL) "
+        f"SELECT here.i FROM here LEFT JOIN {there} AS there ON here.i = there.i "
+        f"WHERE there.i IS NULL OR here.n <> there.n OR here.s <> there.s ORDER BY here.i",
+        {"low": low, "width": width}).fetchall()]
+    cursor.execute(f"DROP TABLE {there}")
+    return differing, (int(rows or 0), int(total or 0))
+
+
+def _copy_keys_of_ranges(db, cursor, table: str, key: str, low: int, width: int, ranges: list[int],
+                         keys_table: str, folder: Path, cancel: CancelToken) -> None:
+    """The source's keys in the given ranges, into the temporary DuckDB table ``keys_table`` (column k)."""
+    column, source = _sqlite_quote(key), _sqlite_quote(table)
+    path = folder / "keys.csv"
+    with open(path, "w", encoding="ascii") as handle:
+        for first, last in _runs(ranges):
+            cancel.raise_if_cancelled()
+            text = db.execute(f"SELECT group_concat({column}, char(10)) FROM {source} "
+                              f"WHERE {column} >= ? AND {column} < ?",
+                              (low + first * width, low + (last + 1) * width)).fetchone()[0]
+            if text:
+                handle.write(text + "\n")
+    cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {keys_table} AS SELECT * FROM read_csv(?, header = false, "
+                   f"auto_detect = false, columns = {{'k': 'BIGINT'}})", [str(path)])
 
 
 def _runs(numbers: list[int]) -> list[tuple[int, int]]:
@@ -220,12 +237,13 @@ def _fingerprint_key(plan: TablePlan, types: dict[str, str]) -> str | None:
 
 
 def _sqlite_fingerprint(db, table: str, key: str) -> tuple[int, int]:
-    rows, total = db.execute(f"SELECT count(*), sum({_sqlite_quote(key)}) FROM {_sqlite_quote(table)}").fetchone()
+    rows, total = db.execute(f"SELECT count(*), sum({_sqlite_quote(key)} % {KEY_MODULUS}) "
+                             f"FROM {_sqlite_quote(table)}").fetchone()
     return int(rows), int(total or 0)
 
 
 def _duckdb_fingerprint(cursor, relation: str, key: str) -> tuple[int, int]:
-    rows, total = cursor.execute(f"SELECT count(*), sum({quote(key)}) FROM {relation}").fetchall()[0]
+    rows, total = cursor.execute(f"SELECT count(*), sum({quote(key)} % {KEY_MODULUS}) FROM {relation}").fetchall()[0]
     return int(rows), int(total or 0)
 
 
