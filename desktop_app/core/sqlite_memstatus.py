@@ -11,15 +11,14 @@ The switch exists only in SQLite's C API (``sqlite3_config``), and only before S
 which ``import sqlite3`` does. So this runs when the ``desktop_app`` package is imported, before
 any of its modules import ``sqlite3``, through ctypes on the same shared library ``_sqlite3`` will
 load. Where that is not possible (``sqlite3`` already imported, a Python whose SQLite is linked in
-statically, macOS on arm64 where ctypes cannot call a variadic C function) nothing changes but speed.
+statically, macOS, where distributions link SQLite in different ways and ctypes cannot call a
+variadic C function on arm64) nothing changes but speed.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
-import platform
 import sys
 
 SQLITE_CONFIG_MEMSTATUS = 9
@@ -28,19 +27,25 @@ _state = {"library": None, "disabled": False}
 
 
 def _library_candidates() -> list[str]:
-    names = []
-    if getattr(sys, "frozen", False):  # the bundle's own copy, which its _sqlite3 links against
-        names.append(os.path.join(getattr(sys, "_MEIPASS", ""), "libsqlite3.so.0"))
-    found = ctypes.util.find_library("sqlite3")
-    names += ["libsqlite3.so.0"] + ([found] if found else [])
-    return names
+    """Where the SQLite library that ``_sqlite3`` will link against is, on this platform.
+
+    Only that exact library: loading another copy under the same name first would make ``_sqlite3``
+    link against it (Windows and Linux reuse an already-loaded library of that name).
+    """
+    if sys.platform.startswith("linux"):
+        bundled = os.path.join(getattr(sys, "_MEIPASS", ""), "libsqlite3.so.0")
+        return [bundled] if getattr(sys, "frozen", False) else ["libsqlite3.so.0"]
+    if sys.platform == "win32":
+        folder = getattr(sys, "_MEIPASS", None) or os.path.join(sys.base_prefix, "DLLs")
+        return [os.path.join(folder, "sqlite3.dll")]
+    return []  # macOS: _sqlite3 links SQLite its own way per distribution; leave it alone
 
 
 def disable_memory_statistics() -> bool:
     """Switch the statistics off if SQLite is not initialised yet; True if they are off now."""
     if _state["disabled"]:
         return True
-    if "_sqlite3" in sys.modules or sys.platform == "darwin" and platform.machine() == "arm64":
+    if "_sqlite3" in sys.modules:
         return False
     for name in _library_candidates():
         try:
