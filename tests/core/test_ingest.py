@@ -384,3 +384,15 @@ def test_snowflake_sized_keys_are_fingerprinted_and_deleted_without_overflow(tmp
     assert table.reconciliation["status"] == "equal"
     left = {r[0] for r in rows(warehouse, "select id from raw.t")}
     assert left == (set(keys) - gone) | {keys[-2] + 1}
+
+
+def test_an_integer_primary_key_that_is_not_the_rowid_may_hold_text(tmp_path):
+    """INTEGER PRIMARY KEY DESC is an ordinary column (SQLite's quirk): its '0x1A' must not arrive as 26."""
+    source = tmp_path / "desc.sqlite"
+    with sqlite3.connect(source) as db:
+        db.execute("create table d (id INTEGER PRIMARY KEY DESC, v text)")
+        db.executemany("insert into d values (?, 'x')", [(i,) for i in range(1, 1001)])
+        db.execute("insert into d values ('0x1A', 'text key')")
+    report = ingest(source, tmp_path / "w.duckdb")
+    assert report.ok and report.tables[0].reconciliation["status"] == "equal"
+    assert rows(tmp_path / "w.duckdb", "select id from raw.d where v = 'text key'") == [("0x1A",)]

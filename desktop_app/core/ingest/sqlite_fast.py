@@ -359,10 +359,18 @@ def _diagnose(cursor, path: Path, columns: list[str], types: dict[str, str],
 
 
 def _rowid_alias(db, table: str) -> str | None:
-    """The column that is the table's rowid (a lone INTEGER PRIMARY KEY), which holds only integers."""
+    """The column that is the table's rowid, which holds only integers, if any.
+
+    A lone INTEGER PRIMARY KEY usually is one, but not always (``INTEGER PRIMARY KEY DESC`` is an
+    ordinary column that may hold text), so SQLite's own plan for a lookup on it decides.
+    """
     info = db.execute("SELECT name, type, pk FROM pragma_table_info(?)", (table,)).fetchall()
     keys = [(name, kind) for name, kind, pk in info if pk]
-    return keys[0][0] if len(keys) == 1 and keys[0][1].upper() == "INTEGER" else None
+    if len(keys) != 1 or keys[0][1].upper() != "INTEGER":
+        return None
+    plan = db.execute(f"EXPLAIN QUERY PLAN SELECT 1 FROM {_sqlite_quote(table)} "
+                      f"WHERE {_sqlite_quote(keys[0][0])} = 1").fetchall()
+    return keys[0][0] if any("INTEGER PRIMARY KEY" in row[-1] for row in plan) else None
 
 
 def open_snapshot(path: str | os.PathLike) -> sqlite3.Connection:
