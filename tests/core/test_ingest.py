@@ -28,6 +28,11 @@ def rows(warehouse_path, sql):
         return con.execute(sql).fetchall()
 
 
+def column_types(warehouse_path, table):
+    return dict(rows(warehouse_path, "select column_name, data_type from information_schema.columns "
+                                     f"where table_schema = 'raw' and table_name = '{table}'"))
+
+
 def assert_same_tables(a, b, tables):
     with duckdb.connect(str(a)) as con:
         con.execute(f"ATTACH '{b}' AS other (READ_ONLY)")
@@ -49,8 +54,7 @@ def test_full_load_equals_the_source_exactly(shop, tmp_path):
             assert table.rows_read == count == loaded
         revenue = db.execute("select sum(total_cents) from orders").fetchone()[0]
     assert rows(tmp_path / "w.duckdb", "select sum(total_cents) from raw.orders")[0][0] == revenue
-    types = dict(rows(tmp_path / "w.duckdb", "select column_name, data_type from information_schema.columns "
-                                             "where table_schema = 'raw' and table_name = 'orders'"))
+    types = column_types(tmp_path / "w.duckdb", "orders")
     assert types["updated_at"] == "TIMESTAMP" and types["total_cents"] == "BIGINT" and types["status"] == "VARCHAR"
     # Formula-looking and non-ASCII text arrives untouched.
     names = {r[0] for r in rows(tmp_path / "w.duckdb", "select first_name from raw.customers")}
@@ -88,8 +92,7 @@ def test_dirty_columns_keep_every_row_and_value(tmp_path):
     dirty = {d["column"]: d for d in table.dirty_columns}
     assert dirty["amount"]["example"] == "n/a"
     assert any("happened" in note and "mixed date formats" in note for note in table.notes)
-    types = dict(rows(tmp_path / "w.duckdb", "select column_name, data_type from information_schema.columns "
-                                             "where table_name = 'readings'"))
+    types = column_types(tmp_path / "w.duckdb", "readings")
     # An INTEGER column turns a >64-bit literal into a REAL by itself (SQLite affinity): DOUBLE holds it.
     assert types == {"id": "BIGINT", "amount": "VARCHAR", "happened": "VARCHAR", "big": "VARCHAR",
                      "nothing": "BIGINT", "note": "VARCHAR", "ratio": "DOUBLE", "huge": "DOUBLE"}
@@ -122,8 +125,7 @@ def test_dates_and_timestamps_are_never_bent_to_fit(tmp_path):
     report = ingest(source, tmp_path / "w.duckdb")
     table = report.tables[0]
     assert report.ok and table.rows_read == 200_000 and table.reconciliation["status"] == "equal"
-    types = dict(rows(tmp_path / "w.duckdb", "select column_name, data_type from information_schema.columns "
-                                             "where table_name = 'events'"))
+    types = column_types(tmp_path / "w.duckdb", "events")
     # An offset and nanoseconds cannot be held by TIMESTAMP: text. A time of day widens DATE to TIMESTAMP.
     # Another ISO form (fractional seconds among whole ones) is still a TIMESTAMP.
     assert types == {"id": "BIGINT", "zoned": "VARCHAR", "day": "TIMESTAMP", "stamp": "TIMESTAMP", "fine": "VARCHAR"}
@@ -355,8 +357,7 @@ def test_numbers_are_never_read_into_text_or_rounded(tmp_path):
     report = ingest(source, tmp_path / "w.duckdb")
     table = report.tables[0]
     assert report.ok and table.rows_read == 200_000 and table.reconciliation["status"] == "equal"
-    types = dict(rows(tmp_path / "w.duckdb", "select column_name, data_type from information_schema.columns "
-                                             "where table_name = 'n'"))
+    types = column_types(tmp_path / "w.duckdb", "n")
     assert types == {"id": "BIGINT", "hex": "VARCHAR", "under": "VARCHAR", "frac": "DOUBLE", "notanumber": "VARCHAR"}
     assert {d["column"]: d["example"] for d in table.dirty_columns} == {
         "hex": "0x1A", "under": "1_000", "frac": "2.5", "notanumber": "nan"}

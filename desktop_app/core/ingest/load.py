@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import duckdb
 
 from desktop_app.core.arrow_rows import Batch, DirtyColumn
-from desktop_app.core.ingest.types import DATE_PATTERN, ISO_PATTERN, VARCHAR, widen
+from desktop_app.core.ingest.temporal import iso_sql
+from desktop_app.core.ingest.types import VARCHAR, widen
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
 
 
@@ -116,15 +117,13 @@ class BatchTable:
             if kind != VARCHAR or name in self.dirty:
                 continue
             column = quote(name)
-            total, iso, dates, parsed, example = self.cursor.execute(
-                f"SELECT count({column}), count(*) FILTER (regexp_full_match({column}, '{ISO_PATTERN}')), "
-                f"count(*) FILTER (regexp_full_match({column}, '{DATE_PATTERN}')), "
-                f"count(TRY_CAST({column} AS TIMESTAMP)), "
-                f"min({column}) FILTER (NOT regexp_full_match({column}, '{ISO_PATTERN}')) FROM {self.name}"
-            ).fetchall()[0]
+            total, iso, dates, example = self.cursor.execute(
+                f"SELECT count({column}), count(*) FILTER {iso_sql(column, 'TIMESTAMP')}, "
+                f"count(*) FILTER {iso_sql(column, 'DATE')}, "
+                f"min({column}) FILTER (NOT {iso_sql(column, 'TIMESTAMP')}) FROM {self.name}").fetchall()[0]
             if not total:
                 continue
-            if iso == total and parsed == total:
+            if iso == total:
                 new_type = "DATE" if dates == total else "TIMESTAMP"
                 self.cursor.execute(f"ALTER TABLE {self.name} ALTER COLUMN {column} TYPE {new_type} "
                                     f"USING CAST({column} AS {new_type})")
@@ -249,9 +248,7 @@ def apply_deletes(cursor: duckdb.DuckDBPyConnection, table: str, key_columns: tu
 def _first_not_fitting(cursor, stage: str, column: str, kind: str) -> str | None:
     """A staged text value that is not an ISO date/timestamp DuckDB reads as ``kind``, if any."""
     c = quote(column)
-    pattern = DATE_PATTERN if kind == "DATE" else ISO_PATTERN
-    bad = cursor.execute(f"SELECT {c} FROM {stage} WHERE {c} IS NOT NULL AND NOT (regexp_full_match({c}, '{pattern}') "
-                         f"AND TRY_CAST({c} AS {kind}) IS NOT NULL) LIMIT 1").fetchall()
+    bad = cursor.execute(f"SELECT {c} FROM {stage} WHERE {c} IS NOT NULL AND NOT {iso_sql(c, kind)} LIMIT 1").fetchall()
     return bad[0][0] if bad else None
 
 

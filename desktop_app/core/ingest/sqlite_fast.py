@@ -33,6 +33,7 @@ import duckdb
 
 from desktop_app.core.arrow_rows import DirtyColumn
 from desktop_app.core.errors import Cancelled
+from desktop_app.core.ingest.reconcile import warehouse_checksum_of
 from desktop_app.core.ingest.temporal import TEMPORAL, TemporalSql, check_for, decide, widen_temporal
 from desktop_app.core.ingest.types import VARCHAR, widen
 from desktop_app.core.olap.warehouse import quote
@@ -93,7 +94,14 @@ def render_expression(columns: list[str], types: dict[str, str], rowid_alias: st
     return "format('" + ",".join(pattern) + "', " + ", ".join(args) + ")"
 
 
-def _csv_columns(columns: list[str], types: dict[str, str], temporal: TemporalSql) -> str:
+def _read_chunk(path: Path, column_types: dict[str, str], options: str = "") -> str:
+    """read_csv of a chunk file as rendered by ``render_expression``: given column types, no sniffing."""
+    spec = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': '{kind}'" for c, kind in column_types.items())
+    return (f"read_csv('{path}', columns = {{{spec}}}, header = false, delim = ',', quote = '''', escape = '''', "
+            f"nullstr = 'NULL', allow_quoted_nulls = false, auto_detect = false{options})")
+
+
+def _csv_types(columns: list[str], types: dict[str, str], temporal: TemporalSql) -> dict[str, str]:
     """read_csv's column types: blobs arrive as hex text, dates and timestamps as their check needs."""
     def csv_type(name: str) -> str:
         kind = types[name]
@@ -101,8 +109,7 @@ def _csv_columns(columns: list[str], types: dict[str, str], temporal: TemporalSq
             return temporal.csv_type(name)
         return VARCHAR if kind == "BLOB" else kind
 
-    inner = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': '{csv_type(c)}'" for c in columns)
-    return "{" + inner + "}"
+    return {c: csv_type(c) for c in columns}
 
 
 def _select_list(columns: list[str], types: dict[str, str], temporal: TemporalSql) -> str:
@@ -123,14 +130,9 @@ def _chunk_select(path: Path, columns: list[str], types: dict[str, str], checks:
     failed statement would abort the whole DuckDB transaction); the row count tells us.
     """
     temporal = TemporalSql(types, checks)
-    source = (f"read_csv('{path}', columns = {_csv_columns(columns, types, temporal)}, header = false, "
-              f"delim = ',', quote = '''', escape = '''', nullstr = 'NULL', "
-              f"allow_quoted_nulls = false, ignore_errors = true, auto_detect = false{temporal.csv_options()})")
+    source = _read_chunk(path, _csv_types(columns, types, temporal),
+                         ", ignore_errors = true" + temporal.csv_options())
     return f"SELECT {_select_list(columns, types, temporal)} FROM {source}{temporal.row_filter()}"
-
-
-def _hash_expression(columns: list[str]) -> str:
-    return f"coalesce(sum(hash({', '.join(quote(c) for c in columns)})::HUGEINT), 0)"
 
 
 class _Chunks:
@@ -277,7 +279,7 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
                 cursor.execute(f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {target} ({column_sql})")
             # What landed, before anything else touches the table: the load's reconciliation
             # compares it with the finished table (and SQLite's own row count with both).
-            result.checksum = int(cursor.execute(f"SELECT {_hash_expression(columns)} FROM {target}").fetchall()[0][0])
+            result.checksum = int(warehouse_checksum_of(cursor, target, columns)[1])
             result.dirty = list(dirty.values())
             for name, problem in dirty.items():
                 notes.append(f"{name}: loaded as {types[name]} — {problem.reason} (e.g. {problem.example!r})")
@@ -288,12 +290,6 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
 
 class _Restart(Exception):  # noqa: N818 - control flow inside load_into
     pass
-
-
-def _as_text(path: Path, columns: list[str]) -> str:
-    spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in columns) + "}"
-    return (f"read_csv('{path}', columns = {spec}, header = false, delim = ',', quote = '''', escape = '''', "
-            f"nullstr = 'NULL', allow_quoted_nulls = false, auto_detect = false)")
 
 
 def _screen_rows(path: Path, columns: list[str]) -> list[list[str]]:
@@ -333,6 +329,7 @@ def _diagnose(cursor, path: Path, columns: list[str], types: dict[str, str],
               checks: dict[str, str]) -> dict[str, tuple[str, str, str]]:
     """Which columns of a refused chunk do not fit, the (type, check) that would, and an example."""
     temporal = TemporalSql(types, checks)
+    as_text = _read_chunk(path, dict.fromkeys(columns, VARCHAR))
     found = {}
     for name in columns:
         kind = types[name]
@@ -340,7 +337,7 @@ def _diagnose(cursor, path: Path, columns: list[str], types: dict[str, str],
             continue
         column = quote(name)
         fits = temporal.text_fits(name) if kind in TEMPORAL else f"TRY_CAST({column} AS {kind}) IS NOT NULL"
-        bad = cursor.execute(f"SELECT {column} FROM {_as_text(path, columns)} WHERE {column} IS NOT NULL "
+        bad = cursor.execute(f"SELECT {column} FROM {as_text} WHERE {column} IS NOT NULL "
                              f"AND NOT {fits} LIMIT 1").fetchall()
         if not bad:
             continue

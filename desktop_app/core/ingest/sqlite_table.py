@@ -115,11 +115,13 @@ def delete_gone_keys(db, cursor: duckdb.DuckDBPyConnection, table: str, key: str
     span = high - low + 1
     keys = quote(f"__keys_{table}")
     with tempfile.TemporaryDirectory(prefix="oltp-olap-keys-") as folder:
-        differing, source_print, width = [], None, 1
+        differing, source_print, width, count = [], None, 1, 1
         if -2 ** 62 < low and high < 2 ** 62:  # range bounds stay exact in both engines' 64-bit arithmetic
             width = -(-span // max(1, min(missing * RANGES_PER_DELETE, span // 16)))
-            differing, source_print = _differing_ranges(db, cursor, table, key, low, width, Path(folder), cancel)
-        if source_print is None or len(differing) * 4 > -(-span // width):
+            count = -(-span // width)
+            differing, source_print = _differing_ranges(db, cursor, table, key, low, width, count, Path(folder),
+                                                        cancel)
+        if source_print is None or len(differing) * 4 > count:
             copy_integer_keys(db, cursor, table, key, keys, cancel)  # dense deletions: comparing every key is cheaper
             deleted = delete_missing(cursor, table, (key,), keys)
             cursor.execute(f"DROP TABLE {keys}")
@@ -128,19 +130,17 @@ def delete_gone_keys(db, cursor: duckdb.DuckDBPyConnection, table: str, key: str
     k = quote(key)
     # Only rows in differing ranges can go: the keys table holds no others.
     deleted = cursor.execute(f"DELETE FROM {target} t WHERE (t.{k} - $low) // $width IN (SELECT unnest($ranges)) "
-                             f"AND NOT EXISTS (SELECT 1 FROM {keys} s WHERE s.k = t.{k})",
+                             f"AND NOT EXISTS (SELECT 1 FROM {keys} s WHERE s.{k} = t.{k})",
                              {"low": low, "width": width, "ranges": differing}).fetchall()
     cursor.execute(f"DROP TABLE {keys}")
     return (int(deleted[0][0]) if deleted else 0), source_print
 
 
-def _differing_ranges(db, cursor, table: str, key: str, low: int, width: int, folder: Path,
+def _differing_ranges(db, cursor, table: str, key: str, low: int, width: int, count: int, folder: Path,
                       cancel: CancelToken) -> tuple[list[int], tuple[int, int]]:
     """The key ranges ``[low + i·width, low + (i+1)·width)`` whose count or key sum differ, and the
     source's fingerprint summed from its ranges."""
     target, column, k = qualified(RAW_SCHEMA, table), _sqlite_quote(key), quote(key)
-    count = cursor.execute(f"SELECT (max({k}) - $low) // $width + 1 FROM {target}",
-                           {"low": low, "width": width}).fetchall()[0][0]
     cancel.raise_if_cancelled()
     path = folder / "ranges.csv"
     path.write_text(db.execute(
@@ -164,7 +164,7 @@ def _differing_ranges(db, cursor, table: str, key: str, low: int, width: int, fo
 
 def _copy_keys_of_ranges(db, cursor, table: str, key: str, low: int, width: int, ranges: list[int],
                          keys_table: str, folder: Path, cancel: CancelToken) -> None:
-    """The source's keys in the given ranges, into the temporary DuckDB table ``keys_table`` (column k)."""
+    """The source's keys in the given ranges, into the temporary DuckDB table ``keys_table``."""
     column, source = _sqlite_quote(key), _sqlite_quote(table)
     path = folder / "keys.csv"
     with open(path, "w", encoding="ascii") as handle:
@@ -175,8 +175,8 @@ def _copy_keys_of_ranges(db, cursor, table: str, key: str, low: int, width: int,
                               (low + first * width, low + (last + 1) * width)).fetchone()[0]
             if text:
                 handle.write(text + "\n")
-    cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {keys_table} AS SELECT * FROM read_csv(?, header = false, "
-                   f"auto_detect = false, columns = {{'k': 'BIGINT'}})", [str(path)])
+    _create_keys_table(cursor, keys_table, key)
+    _append_keys(cursor, keys_table, path)
 
 
 def _runs(numbers: list[int]) -> list[tuple[int, int]]:
@@ -199,7 +199,7 @@ def copy_integer_keys(db, cursor: duckdb.DuckDBPyConnection, table: str, key: st
     times faster than the row path, and a million keys at a time keeps memory bounded.
     """
     column, source = _sqlite_quote(key), _sqlite_quote(table)
-    cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {keys_table} ({quote(key)} BIGINT)")
+    _create_keys_table(cursor, keys_table, key)
     total, last = 0, None
     with tempfile.TemporaryDirectory(prefix="oltp-olap-keys-") as folder:
         path = Path(folder) / "keys.csv"
@@ -213,11 +213,20 @@ def copy_integer_keys(db, cursor: duckdb.DuckDBPyConnection, table: str, key: st
             if not count:
                 return total
             path.write_text(text)
-            cursor.execute(f"INSERT INTO {keys_table} SELECT * FROM read_csv(?, header = false, "
-                           f"columns = {{'k': 'BIGINT'}}, auto_detect = false)", [str(path)])
+            _append_keys(cursor, keys_table, path)
             total, last = total + count, last_key
             if count < KEY_CHUNK:
                 return total
+
+
+def _create_keys_table(cursor, keys_table: str, key: str) -> None:
+    cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {keys_table} ({quote(key)} BIGINT)")
+
+
+def _append_keys(cursor, keys_table: str, path: Path) -> None:
+    """Keys written one per line (SQLite's ``group_concat(key, char(10))``) into ``keys_table``."""
+    cursor.execute(f"INSERT INTO {keys_table} SELECT * FROM read_csv(?, header = false, auto_detect = false, "
+                   f"columns = {{'k': 'BIGINT'}})", [str(path)])
 
 
 def _text(values: tuple) -> str:

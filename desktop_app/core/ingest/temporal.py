@@ -1,7 +1,7 @@
 """Text columns that become DATE or TIMESTAMP on the SQLite fast path, without losing a thing.
 
 SQLite keeps dates as text. A column becomes TIMESTAMP (or DATE) when its values are ISO dates or
-timestamps without a zone, to the microsecond (``types.ISO_PATTERN``). DuckDB's own text parser is
+timestamps without a zone, to the microsecond (``ISO_PATTERN``). DuckDB's own text parser is
 more lenient than that: it quietly drops a ``+02`` offset, truncates nanoseconds and reads
 '2024-01-01 10:00' into a DATE. So every value is checked as it is read, in one of three ways,
 cheapest first:
@@ -9,9 +9,9 @@ cheapest first:
 - ``strptime`` with the one exact format the column's first rows share (e.g. ``%Y-%m-%dT%H:%M:%S``):
   for the most common format, DuckDB's CSV reader parses it natively (``timestampformat``), which is
   even faster than its lenient parser; other formats go through ``try_strptime``;
-- ``date``: exactly ten characters that DuckDB reads as a date;
-- ``iso``: the full ISO pattern (a regular expression, ≈ 3× slower), for columns whose values mix
-  forms, e.g. with and without fractional seconds.
+- ``date`` / ``iso``: ``iso_sql``, the ISO pattern (a regular expression, ≈ 3× slower) and a cast,
+  for DATE columns and for TIMESTAMP columns whose values mix forms, e.g. with and without
+  fractional seconds. The Arrow path and the incremental merge use ``iso_sql`` too.
 
 A value that fails its check leaves its row out; the load sees the count fall short, and
 ``widen_temporal`` decides what the column needs. One leniency remains on the ``strptime`` path:
@@ -25,15 +25,24 @@ import re
 from collections import Counter
 from datetime import datetime
 
-from desktop_app.core.ingest.types import DATE_PATTERN, ISO_PATTERN, VARCHAR
+from desktop_app.core.ingest.types import VARCHAR
 from desktop_app.core.olap.warehouse import quote
 
 TEMPORAL = ("TIMESTAMP", "DATE")
 ISO, DATE = "iso", "date"
+ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?"
+DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
 
 _ISO = re.compile(ISO_PATTERN)
 _DATE = re.compile(DATE_PATTERN)
 _SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}(?P<sep>[ T])\d{2}:\d{2}(?P<seconds>:\d{2}(?P<fraction>\.\d{6})?)?")
+
+
+def iso_sql(column: str, kind: str) -> str:
+    """DuckDB SQL: the text in ``column`` (quoted already) is an ISO date (``kind`` DATE) or date/timestamp
+    (TIMESTAMP) that DuckDB reads as ``kind`` without changing it."""
+    pattern = DATE_PATTERN if kind == "DATE" else ISO_PATTERN
+    return f"(regexp_full_match({column}, '{pattern}') AND TRY_CAST({column} AS {kind}) IS NOT NULL)"
 
 
 def is_iso(text: str) -> bool:
@@ -110,13 +119,11 @@ class TemporalSql:
         column, check, kind = quote(name), self.check(name), self.types[name]
         if self.native(name):
             return "true"  # read_csv already refused what the format does not match
-        if check == DATE:
-            condition = f"strlen({column}) = 10 AND TRY_CAST({column} AS DATE) IS NOT NULL"
-        elif check == ISO:
-            condition = f"regexp_full_match({column}, '{ISO_PATTERN}') AND TRY_CAST({column} AS {kind}) IS NOT NULL"
+        if check in (ISO, DATE):
+            condition = iso_sql(column, kind)
         else:
             condition = f"try_strptime({column}, {_text(check)}) IS NOT NULL"
-        return f"({column} IS NULL OR ({condition}))"
+        return f"({column} IS NULL OR {condition})"
 
     def text_fits(self, name: str) -> str:
         """``fits`` for the column read as plain text (what diagnosing a refused chunk reads)."""

@@ -10,12 +10,6 @@ from __future__ import annotations
 
 VARCHAR = "VARCHAR"
 
-# Text that becomes DATE/TIMESTAMP: ISO dates and timestamps without a zone, to the microsecond.
-# DuckDB's own parser is more lenient — it drops a ``+02`` offset, truncates nanoseconds and reads
-# '2024-01-01 10:00' as a DATE — so every load checks values against these patterns first.
-ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?"
-DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
-
 
 def widen(current: str | None, incoming: str | None) -> str | None:
     """The narrowest type that holds every value of both."""
