@@ -137,7 +137,11 @@ class JobRunner(QObject):
 
         Starting later lets the caller wire ``on_success``/``on_failure`` right after ``submit`` without
         a race: a fast job could otherwise finish (and emit) before its handlers are connected.
+        After ``shutdown`` nothing new starts: a job submitted by a handler of a job that was just
+        cancelled (a refresh after an ingest, say) is dropped, never run and never counted as live.
         """
+        if self._closed:
+            return job
         self._live[job.id] = job
         job.signals.finished.connect(lambda job_id=job.id: self._live.pop(job_id, None))
         QTimer.singleShot(0, lambda: self._start(job, lane))

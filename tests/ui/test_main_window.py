@@ -154,3 +154,6 @@ def test_closing_while_a_job_runs_asks_then_cancels_and_waits(window, qtbot, mon
     assert window.runner.live_jobs
     assert window.close()
     assert asked and not window.runner.live_jobs
+    # The cancelled ingest's queued signals still arrive; their refresh handlers must not start new work.
+    qtbot.wait(300)
+    assert not window.runner.live_jobs
