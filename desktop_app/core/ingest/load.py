@@ -19,6 +19,8 @@ from desktop_app.core.ingest.temporal import iso_sql
 from desktop_app.core.ingest.types import VARCHAR, widen
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
 
+MERGE_COUNT_BATCH = 100_000  # rows of MERGE's per-row answer counted at a time (bounded memory)
+
 
 class NeedsFullReload(Exception):  # noqa: N818 - a signal to the run, which reloads the table
     """An incremental load met a change that only a full reload keeps exact (the reason says which)."""
@@ -177,7 +179,8 @@ def load_incremental(cursor: duckdb.DuckDBPyConnection, table: str, batches: Ite
 
 def merge_stage(cursor: duckdb.DuckDBPyConnection, table: str, stage_name: str, stage_types: dict[str, str],
                 key_columns: tuple[str, ...], fallback: dict[str, str], stats: LoadStats) -> dict[str, str]:
-    """Apply a staged set of changed rows to ``raw.<table>``: drift, widening, then UPDATE + INSERT."""
+    """Apply a staged set of changed rows to ``raw.<table>``: drift, widening, then one MERGE that
+    updates the rows that differ and inserts the new ones."""
     target_name = qualified(RAW_SCHEMA, table)
     target = BatchTable(cursor, target_name, fallback, types=dict(table_types(cursor, table)))
     for name, kind in stage_types.items():  # schema drift and widening, applied to the target
@@ -203,18 +206,18 @@ def merge_stage(cursor: duckdb.DuckDBPyConnection, table: str, stage_name: str, 
     # Rows re-read at the watermark boundary may be unchanged: only rows that differ count as updates.
     changed = " OR ".join(f"t.{quote(c)} IS DISTINCT FROM CAST(s.{quote(c)} AS {target.types[c]})"
                           for c in stage_types if c not in key_columns) or "false"
-    stats.updated = cursor.execute(
-        f"SELECT count(*) FROM {stage_name} s JOIN {target_name} t ON {match} WHERE {changed}").fetchall()[0][0]
-    stats.inserted = cursor.execute(
-        f"SELECT count(*) FROM {stage_name} s WHERE NOT EXISTS (SELECT 1 FROM {target_name} t WHERE {match})"
-    ).fetchall()[0][0]
     # UPDATE + INSERT rather than DELETE + INSERT: columns the source no longer sends keep their values.
+    # One MERGE joins the stage with the target once (separate counts, UPDATE and INSERT took four
+    # passes over the target's keys); what it did comes back per row, counted batch by batch.
     assignments = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in stage_types if c not in key_columns)
-    if assignments and stats.updated:
-        cursor.execute(f"UPDATE {target_name} AS t SET {assignments} FROM {stage_name} AS s "
-                       f"WHERE {match} AND ({changed})")
-    cursor.execute(f"INSERT INTO {target_name} BY NAME SELECT * FROM {stage_name} s "
-                   f"WHERE NOT EXISTS (SELECT 1 FROM {target_name} t WHERE {match})")
+    when_changed = f"WHEN MATCHED AND ({changed}) THEN UPDATE SET {assignments} " if assignments else ""
+    actions = cursor.execute(f"MERGE INTO {target_name} AS t USING {stage_name} AS s ON {match} {when_changed}"
+                             f"WHEN NOT MATCHED THEN INSERT BY NAME RETURNING merge_action = 'INSERT'")
+    stats.inserted = stats.updated = 0
+    while rows := actions.fetchmany(MERGE_COUNT_BATCH):
+        inserted = sum(row[0] for row in rows)
+        stats.inserted += inserted
+        stats.updated += len(rows) - inserted
     cursor.execute(f"DROP TABLE {stage_name}")
     return dict(target.types)
 
