@@ -141,6 +141,31 @@ def test_dates_and_timestamps_are_never_bent_to_fit(tmp_path):
         assert reconcile_table(src, warehouse, "events").equal
 
 
+def test_timestamp_text_is_never_read_past_its_exact_form(tmp_path):
+    """strptime skips white space and reads the words epoch and infinity; after 150,000 clean rows
+    such values must keep their text (the column becomes VARCHAR), not turn into timestamps."""
+    source = tmp_path / "words.sqlite"
+    db = sqlite3.connect(source)
+    odd = {"worded": "epoch", "forever": "infinity", "padded": " 2024-03-01 10:00:00", "short": "2024-3-01 10:00:00"}
+    db.execute(f"create table events (id integer primary key, {', '.join(f'{c} text' for c in odd)}, fine text)")
+    clean = [(i, *(f"2024-03-{1 + i % 28:02d} 10:00:{i % 60:02d}" for _ in range(len(odd) + 1)))
+             for i in range(1, 200_001)]
+    clean[150_000] = (150_001, *odd.values(), "2024-03-01 10:00:00")
+    db.executemany(f"insert into events values ({', '.join('?' * (len(odd) + 2))})", clean)
+    db.commit()
+    db.close()
+    report = ingest(source, tmp_path / "w.duckdb")
+    table = report.tables[0]
+    assert report.ok and table.rows_read == 200_000 and table.reconciliation["status"] == "equal"
+    assert column_types(tmp_path / "w.duckdb", "events") == {"id": "BIGINT", **dict.fromkeys(odd, "VARCHAR"),
+                                                             "fine": "TIMESTAMP"}
+    assert {d["column"]: d["example"] for d in table.dirty_columns} == odd
+    got = rows(tmp_path / "w.duckdb", f"select {', '.join(odd)} from raw.events where id = 150001")
+    assert got == [tuple(odd.values())]
+    with open_source(str(source)) as src, Warehouse(tmp_path / "w.duckdb") as warehouse:
+        assert reconcile_table(src, warehouse, "events").equal
+
+
 def test_general_path_loads_the_same_warehouse_as_the_sqlite_fast_path(shop, tmp_path, monkeypatch):
     fast = tmp_path / "fast.duckdb"
     assert ingest(shop, fast).ok

@@ -101,38 +101,40 @@ def _read_chunk(path: Path, column_types: dict[str, str], options: str = "") -> 
             f"nullstr = 'NULL', allow_quoted_nulls = false, auto_detect = false{options})")
 
 
-def _csv_types(columns: list[str], types: dict[str, str], temporal: TemporalSql) -> dict[str, str]:
-    """read_csv's column types: blobs arrive as hex text, dates and timestamps as their check needs."""
-    def csv_type(name: str) -> str:
-        kind = types[name]
-        if kind in TEMPORAL:
-            return temporal.csv_type(name)
-        return VARCHAR if kind == "BLOB" else kind
-
-    return {c: csv_type(c) for c in columns}
-
-
-def _select_list(columns: list[str], types: dict[str, str], temporal: TemporalSql) -> str:
-    def value(name: str) -> str:
-        kind = types[name]
-        if kind == "BLOB":
-            return f"unhex({quote(name)}) AS {quote(name)}"
-        if kind in TEMPORAL:
-            return f"{temporal.value(name)} AS {quote(name)}"
-        return quote(name)
-    return ", ".join(value(c) for c in columns)
+def _csv_types(columns: list[str], types: dict[str, str]) -> dict[str, str]:
+    """read_csv's column types: blobs arrive as hex text, dates and timestamps as text to be checked."""
+    return {c: VARCHAR if types[c] in (*TEMPORAL, "BLOB") else types[c] for c in columns}
 
 
 def _chunk_select(path: Path, columns: list[str], types: dict[str, str], checks: dict[str, str]) -> str:
     """``SELECT`` of a chunk file's rows in their target types, leaving out rows that do not fit.
 
     ignore_errors: a value that does not fit drops its row instead of failing the statement (a
-    failed statement would abort the whole DuckDB transaction); the row count tells us.
+    failed statement would abort the whole DuckDB transaction); the row count tells us. Each
+    date/timestamp column is parsed once, in an inner query, and its check reads the parsed value.
     """
     temporal = TemporalSql(types, checks)
-    source = _read_chunk(path, _csv_types(columns, types, temporal),
-                         ", ignore_errors = true" + temporal.csv_options())
-    return f"SELECT {_select_list(columns, types, temporal)} FROM {source}{temporal.row_filter()}"
+    parsed = dict(zip(temporal.columns(), _fresh_names(columns, len(temporal.columns())), strict=True))
+    source = _read_chunk(path, _csv_types(columns, types), ", ignore_errors = true")
+    extra = "".join(f", {temporal.parsed(c)} AS {quote(alias)}" for c, alias in parsed.items())
+
+    def value(name: str) -> str:
+        if name in parsed:
+            return f"{quote(parsed[name])} AS {quote(name)}"
+        return f"unhex({quote(name)}) AS {quote(name)}" if types[name] == "BLOB" else quote(name)
+
+    checked = " AND ".join(temporal.fits(c, quote(alias)) for c, alias in parsed.items())
+    return (f"SELECT {', '.join(value(c) for c in columns)} FROM (SELECT *{extra} FROM {source})"
+            + (f" WHERE {checked}" if checked else ""))
+
+
+def _fresh_names(columns: list[str], count: int) -> list[str]:
+    """``count`` column names that none of ``columns`` uses."""
+    taken = {c.lower() for c in columns}
+    prefix = "__parsed_"
+    while any(c.startswith(prefix) for c in taken):
+        prefix = "_" + prefix
+    return [f"{prefix}{i}" for i in range(count)]
 
 
 class _Chunks:
@@ -336,7 +338,7 @@ def _diagnose(cursor, path: Path, columns: list[str], types: dict[str, str],
         if kind in (VARCHAR, "BLOB"):
             continue
         column = quote(name)
-        fits = temporal.text_fits(name) if kind in TEMPORAL else f"TRY_CAST({column} AS {kind}) IS NOT NULL"
+        fits = temporal.fits(name) if kind in TEMPORAL else f"TRY_CAST({column} AS {kind}) IS NOT NULL"
         bad = cursor.execute(f"SELECT {column} FROM {as_text} WHERE {column} IS NOT NULL "
                              f"AND NOT {fits} LIMIT 1").fetchall()
         if not bad:

@@ -6,23 +6,22 @@ more lenient than that: it quietly drops a ``+02`` offset, truncates nanoseconds
 '2024-01-01 10:00' into a DATE. So every value is checked as it is read, in one of three ways,
 cheapest first:
 
-- ``strptime`` with the one exact format the column's first rows share (e.g. ``%Y-%m-%dT%H:%M:%S``):
-  for the most common format, DuckDB's CSV reader parses it natively (``timestampformat``), which is
-  even faster than its lenient parser; other formats go through ``try_strptime``;
-- ``date`` / ``iso``: ``iso_sql``, the ISO pattern (a regular expression, ≈ 3× slower) and a cast,
-  for DATE columns and for TIMESTAMP columns whose values mix forms, e.g. with and without
-  fractional seconds. The Arrow path and the incremental merge use ``iso_sql`` too.
+- ``strptime`` with the one exact format the column's first rows share (e.g. ``%Y-%m-%dT%H:%M:%S``),
+  and the parsed value written back with ``strftime`` must be the text itself: strptime alone
+  skips white space (' 2024-01-01 10:00:00', '2024-1-1 10:00:00') and, like PostgreSQL, reads the
+  words 'epoch' and 'infinity'. (DuckDB's CSV reader parses such a format natively, a little
+  faster, but just as leniently and without the text to check against: not used.)
+- ``date`` / ``iso``: the ISO pattern (a regular expression) and a cast, for DATE columns and for
+  TIMESTAMP columns whose values mix forms, e.g. with and without fractional seconds. The Arrow
+  path and the incremental merge use the same test (``iso_sql``).
 
 A value that fails its check leaves its row out; the load sees the count fall short, and
-``widen_temporal`` decides what the column needs. One leniency remains on the ``strptime`` path:
-like PostgreSQL, DuckDB reads the words 'infinity', '-infinity' and 'epoch' as timestamps; in a
-column whose first rows are all ISO timestamps such a word is taken at that meaning.
+``widen_temporal`` decides what the column needs.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from datetime import datetime
 
 from desktop_app.core.ingest.types import VARCHAR
@@ -86,57 +85,39 @@ def _text(value: str) -> str:
 
 
 class TemporalSql:
-    """The SQL that reads and checks a chunk's DATE/TIMESTAMP columns, given each one's check."""
+    """The SQL that parses and checks a chunk's DATE/TIMESTAMP columns (read as text), given each one's check."""
 
     def __init__(self, types: dict[str, str], checks: dict[str, str]) -> None:
         self.types, self.checks = types, checks
-        formats = Counter(checks[c] for c, kind in types.items()
-                          if kind == "TIMESTAMP" and checks.get(c, ISO) not in (ISO, DATE))
-        # One format per file for read_csv's native parsing: the one most columns share.
-        self.native_format = formats.most_common(1)[0][0] if formats else None
 
-    def native(self, name: str) -> bool:
-        return self.types[name] == "TIMESTAMP" and self.check(name) == self.native_format
+    def columns(self) -> list[str]:
+        return [c for c, kind in self.types.items() if kind in TEMPORAL]
 
     def check(self, name: str) -> str:
         return self.checks.get(name, DATE if self.types[name] == "DATE" else ISO)
 
-    def csv_type(self, name: str) -> str:
-        """The type read_csv reads the column as."""
-        return "TIMESTAMP" if self.native(name) else VARCHAR
-
-    def value(self, name: str) -> str:
-        """The column's value in the target's type (NULL where the check below fails)."""
+    def parsed(self, name: str) -> str:
+        """The column's text in the target type (NULL where it does not parse at all)."""
         column, check = quote(name), self.check(name)
-        if self.native(name):
-            return column
         if check in (ISO, DATE):
             return f"TRY_CAST({column} AS {self.types[name]})"
         return f"try_strptime({column}, {_text(check)})"
 
-    def fits(self, name: str) -> str:
-        """True where the column's text (as read by ``csv_type``) may become its type."""
+    def fits(self, name: str, parsed: str | None = None) -> str:
+        """True where the column's text may become its type unchanged; ``parsed`` is ``parsed(name)``
+        or a column already holding it.
+
+        Parsing alone is not enough: strptime skips white space (' 2024-01-01 10:00:00', '2024-1-1
+        10:00:00' in a 19-character field) and reads the words epoch and infinity. A format check
+        therefore also asks that the parsed value, written back in the same format, is the text.
+        """
         column, check, kind = quote(name), self.check(name), self.types[name]
-        if self.native(name):
-            return "true"  # read_csv already refused what the format does not match
+        parsed = parsed or self.parsed(name)
         if check in (ISO, DATE):
-            condition = iso_sql(column, kind)
+            exact = f"regexp_full_match({column}, '{DATE_PATTERN if kind == 'DATE' else ISO_PATTERN}')"
         else:
-            condition = f"try_strptime({column}, {_text(check)}) IS NOT NULL"
-        return f"({column} IS NULL OR {condition})"
-
-    def text_fits(self, name: str) -> str:
-        """``fits`` for the column read as plain text (what diagnosing a refused chunk reads)."""
-        if self.native(name):
-            return f"({quote(name)} IS NULL OR try_strptime({quote(name)}, {_text(self.check(name))}) IS NOT NULL)"
-        return self.fits(name)
-
-    def row_filter(self) -> str:
-        checks = [self.fits(c) for c, kind in self.types.items() if kind in TEMPORAL and not self.native(c)]
-        return f" WHERE {' AND '.join(checks)}" if checks else ""
-
-    def csv_options(self) -> str:
-        return f", timestampformat = {_text(self.native_format)}" if self.native_format else ""
+            exact = f"strftime({parsed}, {_text(check)}) = {column} AND isfinite({parsed})"
+        return f"({column} IS NULL OR ({parsed} IS NOT NULL AND {exact}))"
 
 
 def widen_temporal(kind: str, check: str, example: str) -> tuple[str, str]:
