@@ -13,7 +13,7 @@ import pytest
 from desktop_app.core.errors import Cancelled, ExportError
 from desktop_app.core.excel.export import export_raw
 from desktop_app.core.excel.pipeline import run_excel
-from desktop_app.core.excel.roads import reconcile_roads
+from desktop_app.core.excel.roads import FigureCheck, reconcile_roads
 from desktop_app.core.excel.stages import FINAL_REPORT, INTERMEDIATE, RAW_EXPORT
 from desktop_app.core.excel.transform import transform
 from desktop_app.core.ingest.run import run_ingest
@@ -225,3 +225,10 @@ def test_sheet_preview_reads_the_first_rows_and_knows_the_total(modelled):
     assert rows[0][0] == 1 and all(len(r) == len(header) for r in rows)
     with pytest.raises(ExportError, match="has no sheet 'nope'"):
         sheet_preview(out / RAW_EXPORT, "nope")
+
+
+def test_both_roads_figures_are_shown_in_one_form():
+    assert FigureCheck("revenue", 308.2, Decimal("308.20")).shown() == ("308.20", "308.20")
+    assert FigureCheck("revenue", 93.0, Decimal("93.00")).shown() == ("93.00", "93.00")
+    assert FigureCheck("top customer #1 id", 1617.0, 1617).shown() == ("1617", "1617")
+    assert FigureCheck("revenue", None, Decimal("5.10")).shown() == ("", "5.10")

@@ -27,6 +27,27 @@ class FigureCheck:
     def status(self) -> str:
         return "equal" if self.equal else "different"
 
+    def shown(self) -> tuple[str, str]:
+        """Both sides as text in one form: a count as a whole number, an amount with two decimals on
+        both sides (the report's cell says 308.2 where the mart says 308.20: the same figure)."""
+        whole = not any(_has_fraction(v) for v in (self.excel, self.models))
+        return _shown(self.excel, whole), _shown(self.models, whole)
+
+
+def _has_fraction(value) -> bool:
+    """An amount, as opposed to a count or an id: a decimal with places, or a float with a fraction."""
+    if isinstance(value, Decimal):
+        return value.as_tuple().exponent < 0
+    return isinstance(value, float) and not value.is_integer()
+
+
+def _shown(value, whole: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float | int | Decimal):
+        return f"{_norm(value):.0f}" if whole else f"{_norm(value):.2f}"
+    return str(value)
+
 
 def _norm(value):
     if value is None:

@@ -178,8 +178,10 @@ class ModelsTab(QWidget):
         ordered = sorted(checks, key=lambda c: (c.equal, c.figure))
         self.roads.setRowCount(len(ordered))
         for r, check in enumerate(ordered):
-            for c, value in enumerate((check.figure, check.excel, check.models, check.status)):
-                item = QTableWidgetItem("" if value is None else str(value))
+            for c, text in enumerate((check.figure, *check.shown(), check.status)):
+                item = QTableWidgetItem(text)
+                if c in (1, 2):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if c == 3:
                     item.setForeground(GREEN if check.equal else RED)
                 self.roads.setItem(r, c, item)
