@@ -141,16 +141,23 @@ def test_dates_and_timestamps_are_never_bent_to_fit(tmp_path):
         assert reconcile_table(src, warehouse, "events").equal
 
 
-def test_timestamp_text_is_never_read_past_its_exact_form(tmp_path):
-    """strptime skips white space and reads the words epoch and infinity; after 150,000 clean rows
-    such values must keep their text (the column becomes VARCHAR), not turn into timestamps."""
+@pytest.mark.parametrize("odd", [
+    {"worded": "epoch", "forever": "infinity", "padded": " 2024-03-01 10:00:00", "short": "2024-3-01 10:00:00",
+     "spaced": "2024-03-01\t10:00:00"},
+    # White space other than a space, alone in its table: only the chunk's control-character test finds it.
+    {"tabbed": "\t024-03-01T10:00:00"},
+    {"broken": "\n024-03-01T10:00:00"},
+], ids=["words-and-spaces", "tab", "line-break"])
+def test_timestamp_text_is_never_read_past_its_exact_form(tmp_path, odd):
+    """strptime skips white space (a tab or line break too) and reads the words epoch and infinity;
+    after 150,000 clean rows such values must keep their text (the column becomes VARCHAR)."""
     source = tmp_path / "words.sqlite"
     db = sqlite3.connect(source)
-    odd = {"worded": "epoch", "forever": "infinity", "padded": " 2024-03-01 10:00:00", "short": "2024-3-01 10:00:00"}
     db.execute(f"create table events (id integer primary key, {', '.join(f'{c} text' for c in odd)}, fine text)")
-    clean = [(i, *(f"2024-03-{1 + i % 28:02d} 10:00:{i % 60:02d}" for _ in range(len(odd) + 1)))
+    sep = "T" if "T" in next(iter(odd.values())) else " "
+    clean = [(i, *(f"2024-03-{1 + i % 28:02d}{sep}10:00:{i % 60:02d}" for _ in range(len(odd) + 1)))
              for i in range(1, 200_001)]
-    clean[150_000] = (150_001, *odd.values(), "2024-03-01 10:00:00")
+    clean[150_000] = (150_001, *odd.values(), f"2024-03-01{sep}10:00:00")
     db.executemany(f"insert into events values ({', '.join('?' * (len(odd) + 2))})", clean)
     db.commit()
     db.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import duckdb
 import pytest
 
@@ -53,3 +55,30 @@ def test_the_checks_refuse_what_duckdbs_lenient_parser_would_bend(check):
     with duckdb.connect() as con:
         assert con.execute(f"SELECT {date_sql.fits('d')} FROM (SELECT '2024-01-01 10:00' AS d)").fetchall() == [
             (False,)]
+
+
+@pytest.mark.parametrize(("check", "canonical"), [
+    ("%Y-%m-%dT%H:%M:%S", "2024-11-25T13:45:56"),
+    ("%Y-%m-%d %H:%M:%S", "2024-11-25 13:45:56"),
+    ("%Y-%m-%dT%H:%M:%S.%f", "2024-11-25T13:45:56.123456"),
+    ("%Y-%m-%d %H:%M", "2024-11-25 13:45"),
+])
+def test_the_format_check_accepts_exactly_what_writes_back_as_the_same_text(check, canonical):
+    """The cheap form test against the obvious one (parse, write back, compare) on mutated values."""
+    rng = random.Random(7)
+    values = {canonical, "epoch", "infinity", "-infinity", canonical.replace("13:", "24:")}
+    while len(values) < 20_000:
+        chars = list(canonical)
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            chars[rng.randrange(len(chars))] = rng.choice("0123456789-:T .+\t\n\r\x0bZe/")
+        values.add("".join(chars))
+    sql = TemporalSql({"t": "TIMESTAMP"}, {"t": check})
+    with duckdb.connect() as con:
+        disagree = con.execute(
+            f"SELECT t FROM unnest(?) AS v(t) WHERE {sql.fits('t')} IS DISTINCT FROM "
+            f"coalesce(strftime(try_strptime(t, ?), ?) = t AND isfinite(try_strptime(t, ?)), false)",
+            [sorted(values), check, check, check]).fetchall()
+        accepted = con.execute(f"SELECT count(*) FROM unnest(?) AS v(t) WHERE {sql.fits('t')}",
+                               [sorted(values)]).fetchall()[0][0]
+    assert disagree == []
+    assert accepted > 100  # the mutations include many other exact values (a digit for a digit)

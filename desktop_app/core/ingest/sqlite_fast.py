@@ -106,39 +106,57 @@ def _csv_types(columns: list[str], types: dict[str, str]) -> dict[str, str]:
     return {c: VARCHAR if types[c] in (*TEMPORAL, "BLOB") else types[c] for c in columns}
 
 
-def _chunk_select(path: Path, columns: list[str], types: dict[str, str], checks: dict[str, str]) -> str:
-    """``SELECT`` of a chunk file's rows in their target types, leaving out rows that do not fit.
+LOST = "'-infinity'"  # stands in for a date/timestamp whose text failed its check (no text can pass as it)
 
-    ignore_errors: a value that does not fit drops its row instead of failing the statement (a
-    failed statement would abort the whole DuckDB transaction); the row count tells us. Each
-    date/timestamp column is parsed once, in an inner query, and its check reads the parsed value.
+
+def _chunk_select(path: Path, columns: list[str], types: dict[str, str], checks: dict[str, str],
+                  strict: bool, controls: bool = True) -> str:
+    """``SELECT`` of a chunk file's rows in their target types.
+
+    ignore_errors: a value that does not fit its CSV type drops its row instead of failing the
+    statement (a failed statement would abort the whole DuckDB transaction); the row count tells us.
+    A date/timestamp whose text fails its check lands as ``LOST`` (-infinity, which no text passes
+    as), found by ``_values_lost`` once the table is read; the table is then read again
+    ``strict``ly, leaving such rows out like any other, so the chunk that holds one is found and
+    diagnosed. (A ``WHERE`` on every chunk made each one a third slower; counting values in SQLite
+    slowed its rendering by a tenth.) Without ``controls`` in the chunk, no value needs testing for
+    them (half the check's cost).
     """
     temporal = TemporalSql(types, checks)
-    parsed = dict(zip(temporal.columns(), _fresh_names(columns, len(temporal.columns())), strict=True))
     source = _read_chunk(path, _csv_types(columns, types), ", ignore_errors = true")
-    extra = "".join(f", {temporal.parsed(c)} AS {quote(alias)}" for c, alias in parsed.items())
 
     def value(name: str) -> str:
-        if name in parsed:
-            return f"{quote(parsed[name])} AS {quote(name)}"
-        return f"unhex({quote(name)}) AS {quote(name)}" if types[name] == "BLOB" else quote(name)
+        column, kind = quote(name), types[name]
+        if kind in TEMPORAL and strict:
+            return f"{temporal.parsed(name)} AS {column}"
+        if kind in TEMPORAL:
+            lost = f"{LOST}::{kind}"
+            return (f"CASE WHEN {temporal.form(name, controls)} THEN coalesce({temporal.parsed(name)}, {lost}) "
+                    f"WHEN {column} IS NOT NULL THEN {lost} END AS {column}")
+        return f"unhex({column}) AS {column}" if kind == "BLOB" else column
 
-    checked = " AND ".join(temporal.fits(c, quote(alias)) for c, alias in parsed.items())
-    return (f"SELECT {', '.join(value(c) for c in columns)} FROM (SELECT *{extra} FROM {source})"
-            + (f" WHERE {checked}" if checked else ""))
+    checked = " AND ".join(temporal.fits(c) for c in temporal.columns()) if strict else ""
+    return f"SELECT {', '.join(value(c) for c in columns)} FROM {source}" + (f" WHERE {checked}" if checked else "")
 
 
-def _fresh_names(columns: list[str], count: int) -> list[str]:
-    """``count`` column names that none of ``columns`` uses."""
-    taken = {c.lower() for c in columns}
-    prefix = "__parsed_"
-    while any(c.startswith(prefix) for c in taken):
-        prefix = "_" + prefix
-    return [f"{prefix}{i}" for i in range(count)]
+def _has_control_characters(text: bytes, rows: int) -> bool:
+    """Whether a rendered chunk holds a tab, vertical tab, form feed, carriage return or a line break
+    inside a value (one byte search each, in C)."""
+    return any(byte in text for byte in (b"\t", b"\v", b"\f", b"\r")) or text.count(b"\n") != rows - 1
+
+
+def _values_lost(cursor, target: str, types: dict[str, str]) -> bool:
+    """Whether a date/timestamp of ``target`` landed as ``LOST``: its text failed its check."""
+    names = [c for c, kind in types.items() if kind in TEMPORAL]
+    if not names:
+        return False
+    lost = " OR ".join(f"{quote(c)} = {LOST}::{types[c]}" for c in names)
+    return bool(cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {target} WHERE {lost})").fetchall()[0][0])
 
 
 class _Chunks:
-    """Reader thread: renders chunks of ``SELECT … WHERE rowid in range`` into CSV files."""
+    """Reader thread: renders chunks of ``SELECT … WHERE rowid in range`` into CSV files; yields each
+    file's path, its row count and whether any value in it holds a control character."""
 
     def __init__(self, db: sqlite3.Connection, queries: tuple[str, str], params: tuple, folder: Path,
                  cancel: CancelToken) -> None:
@@ -162,7 +180,7 @@ class _Chunks:
                 path = self.folder / f"chunk-{index % 4}.csv"
                 with open(path, "wb") as handle:
                     handle.write(text)
-                self._put((path, count))
+                self._put((path, count, _has_control_characters(text, count)))
                 index += 1
                 if count < CHUNK_ROWS:
                     break
@@ -229,6 +247,7 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
     notes: list[str] = []
     checks: dict[str, str] = {}  # how each DATE/TIMESTAMP column's values are checked (core.ingest.temporal)
     screened = False
+    strict = False  # see _chunk_select
     with tempfile.TemporaryDirectory(prefix="oltp-olap-chunks-") as folder:
         for _attempt in range(2 * len(columns) + 2):
             cancel.raise_if_cancelled()
@@ -237,7 +256,7 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
             chunks = _Chunks(db, chunk_queries(table, columns, types, where, rowid_alias), params, Path(folder),
                              cancel)
             try:
-                for path, count in chunks:
+                for path, count, controls in chunks:
                     cancel.raise_if_cancelled()
                     if not screened:
                         # TIMESTAMP and VARCHAR columns render alike, so the first chunk can decide
@@ -250,8 +269,8 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
                         column_sql = ", ".join(f"{quote(c)} {types[c]}" for c in columns)
                         cursor.execute(f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {target} ({column_sql})")
                         created = True
-                    inserted = cursor.execute(
-                        f"INSERT INTO {target} {_chunk_select(path, columns, types, checks)}").fetchall()[0][0]
+                    select = _chunk_select(path, columns, types, checks, strict, controls)
+                    inserted = cursor.execute(f"INSERT INTO {target} {select}").fetchall()[0][0]
                     if inserted != count:
                         widened = _diagnose(cursor, path, columns, types, checks)
                         if not widened:
@@ -275,6 +294,10 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
                 raise Unsupported(str(err)) from None
             finally:
                 chunks.close()
+            if not strict and created and _values_lost(cursor, target, types):
+                strict = True  # a date that did not fit became NULL: read again, finding which one
+                on_chunk(-result.rows)
+                continue
             if not created:  # no rows at all: the declared types stand
                 cursor.execute(f"DROP TABLE IF EXISTS {target}")
                 column_sql = ", ".join(f"{quote(c)} {types[c]}" for c in columns)

@@ -7,9 +7,9 @@ more lenient than that: it quietly drops a ``+02`` offset, truncates nanoseconds
 cheapest first:
 
 - ``strptime`` with the one exact format the column's first rows share (e.g. ``%Y-%m-%dT%H:%M:%S``),
-  and the parsed value written back with ``strftime`` must be the text itself: strptime alone
-  skips white space (' 2024-01-01 10:00:00', '2024-1-1 10:00:00') and, like PostgreSQL, reads the
-  words 'epoch' and 'infinity'. (DuckDB's CSV reader parses such a format natively, a little
+  and the text must have that format's exact form (``exact_form_sql``): strptime alone skips white
+  space (' 2024-01-01 10:00:00', '2024-1-1 10:00:00') and, like PostgreSQL, reads the words
+  'epoch' and 'infinity'. (DuckDB's CSV reader parses such a format natively, a little
   faster, but just as leniently and without the text to check against: not used.)
 - ``date`` / ``iso``: the ISO pattern (a regular expression) and a cast, for DATE columns and for
   TIMESTAMP columns whose values mix forms, e.g. with and without fractional seconds. The Arrow
@@ -103,21 +103,43 @@ class TemporalSql:
             return f"TRY_CAST({column} AS {self.types[name]})"
         return f"try_strptime({column}, {_text(check)})"
 
-    def fits(self, name: str, parsed: str | None = None) -> str:
-        """True where the column's text may become its type unchanged; ``parsed`` is ``parsed(name)``
-        or a column already holding it.
+    def form(self, name: str, controls: bool = True) -> str:
+        """True where the column's text is in the exact form its check expects (ISO, or the format).
 
         Parsing alone is not enough: strptime skips white space (' 2024-01-01 10:00:00', '2024-1-1
-        10:00:00' in a 19-character field) and reads the words epoch and infinity. A format check
-        therefore also asks that the parsed value, written back in the same format, is the text.
+        10:00:00' in a 19-character field) and reads the words epoch and infinity. See ``exact_form_sql``;
+        ``controls`` False says the text is known to hold no control characters.
         """
-        column, check, kind = quote(name), self.check(name), self.types[name]
-        parsed = parsed or self.parsed(name)
+        column, check = quote(name), self.check(name)
         if check in (ISO, DATE):
-            exact = f"regexp_full_match({column}, '{DATE_PATTERN if kind == 'DATE' else ISO_PATTERN}')"
-        else:
-            exact = f"strftime({parsed}, {_text(check)}) = {column} AND isfinite({parsed})"
-        return f"({column} IS NULL OR ({parsed} IS NOT NULL AND {exact}))"
+            return f"regexp_full_match({column}, '{DATE_PATTERN if self.types[name] == 'DATE' else ISO_PATTERN}')"
+        return exact_form_sql(column, check, controls)
+
+    def fits(self, name: str) -> str:
+        """True where the column's text may become its type unchanged (NULL stays NULL)."""
+        return f"({quote(name)} IS NULL OR ({self.parsed(name)} IS NOT NULL AND {self.form(name)}))"
+
+
+def exact_form_sql(column: str, strptime_format: str, controls: bool = True) -> str:
+    """DuckDB SQL: text that ``strptime`` parsed with this format is in exactly that form.
+
+    Every field of our formats has a fixed width (%Y 4, %f 6, the others 2) and strptime reads at most
+    that many digits; the only leniency is white space before a field (and the words, which are
+    shorter). So text of the format's full length without white space — but for the format's own
+    one space — was read field by field at full width: writing the value back gives the text. Three
+    times cheaper than writing it back with ``strftime`` (+0.1 s against +0.34 s per 6M values);
+    checked against that round trip on 100,000 mutated values in ``tests/core/test_temporal.py``.
+    """
+    length = len(datetime(2000, 1, 1).strftime(strptime_format))
+    checks = [f"length({column}) = {length}"]
+    if controls:  # the other white space strptime skips (the caller may know there is none)
+        checks += [f"NOT contains({column}, {_text(space)})" for space in "\t\n\v\f\r"]
+    if " " in strptime_format:
+        position = datetime(2000, 1, 1).strftime(strptime_format).index(" ") + 1
+        checks += [f"strpos({column}, ' ') = {position}", f"{column} NOT LIKE '% % %'"]
+    else:
+        checks.append(f"NOT contains({column}, ' ')")
+    return " AND ".join(checks)
 
 
 def widen_temporal(kind: str, check: str, example: str) -> tuple[str, str]:
