@@ -34,6 +34,7 @@ def _tables(text: str | None) -> list[str] | None:
 
 
 def _ingest(args: argparse.Namespace, cancel: CancelToken) -> int:
+    from rich import box
     from rich.table import Table
 
     from desktop_app.console import progress_bars, stdout
@@ -49,15 +50,21 @@ def _ingest(args: argparse.Namespace, cancel: CancelToken) -> int:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
         return 0 if result.ok else 1
     grid = Table(title=f"Run {result.run_id}: {result.mode} load of {result.source} → {result.warehouse}",
-                 title_justify="left")
-    for heading in ("table", "mode", "strategy", "read", "inserted", "updated", "deleted", "rows/s", "reconciled"):
-        grid.add_column(heading, justify="right" if heading in ("read", "inserted", "updated", "deleted",
-                                                                 "rows/s") else "left")
+                 title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0), show_edge=False)
+    rows = []
     for t in result.tables:
         recon = t.reconciliation["status"] if t.reconciliation else t.status
+        rows.append((t.table, t.mode, t.strategy, f"{t.rows_read:,}", f"{t.inserted:,}", f"{t.updated:,}",
+                     f"{t.deleted:,}", f"{t.rows_per_second:,.0f}", recon))
+    headings = ("table", "mode", "strategy", "read", "inserted", "updated", "deleted", "rows/s", "reconciled")
+    for index, heading in enumerate(headings):
+        # On an 80-column terminal only the strategy wraps; no cell loses characters to an ellipsis ("231,7…").
+        widest = max((len(row[index]) for row in rows), default=1)
+        grid.add_column(heading, justify="right" if 3 <= index <= 7 else "left", overflow="fold",
+                        min_width=10 if heading == "strategy" else widest)
+    for t, row in zip(result.tables, rows, strict=True):
         style = "green" if t.status == "success" else "red"
-        grid.add_row(t.table, t.mode, t.strategy, f"{t.rows_read:,}", f"{t.inserted:,}", f"{t.updated:,}",
-                     f"{t.deleted:,}", f"{t.rows_per_second:,.0f}", f"[{style}]{recon}[/]")
+        grid.add_row(*row[:-1], f"[{style}]{row[-1]}[/]")
     stdout.print(grid)
     for t in result.tables:
         for note in t.notes:

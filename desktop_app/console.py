@@ -12,7 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from desktop_app.core.errors import AppError
 from desktop_app.core.progress import Progress as CoreProgress
 
-stdout = Console(highlight=False)
+# Written to a file or a pipe, rich would assume 80 columns and cut table cells short ("231,7…"):
+# there is no screen to fit, so give it room.
+stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 stderr = Console(stderr=True, highlight=False)
 
 

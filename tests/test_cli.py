@@ -40,3 +40,27 @@ def test_errors_exit_1_and_usage_exits_2(tmp_path, capsys):
     done = subprocess.run([sys.executable, "-m", "desktop_app", "inspect", "--oltp",
                            "postgresql://u:topsecret@127.0.0.1:9/x?connect_timeout=2"], capture_output=True, text=True)
     assert done.returncode == 1 and "topsecret" not in done.stderr + done.stdout and "Traceback" not in done.stderr
+
+
+def test_the_ingest_summary_keeps_every_figure_whole_on_an_80_column_terminal(tmp_path, monkeypatch):
+    """rich squeezes a wide table into the terminal; no count may lose digits to an ellipsis."""
+    import io
+
+    from rich.console import Console
+
+    from desktop_app import console
+
+    shop = tmp_path / "shop.sqlite"
+    assert main(["seed", "--oltp", str(shop), "--scale", "0.05", "--seed", "3"]) == 0
+    screen = io.StringIO()
+    monkeypatch.setattr(console, "stdout", Console(file=screen, width=80, highlight=False, color_system=None))
+    assert main(["ingest", "--oltp", str(shop), "--warehouse", str(tmp_path / "w.duckdb")]) == 0
+    text = screen.getvalue()
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+    for figure in ("read", "inserted", "rows/s", "reconciled"):
+        assert figure in text
+    report = json.loads(subprocess.run(
+        [sys.executable, "-m", "desktop_app", "ingest", "--oltp", str(shop), "--warehouse", str(tmp_path / "j.duckdb"),
+         "--json"], capture_output=True, text=True, check=True).stdout)
+    for table in report["tables"]:
+        assert f"{table['rows_read']:,}" in text and table["table"] in text
