@@ -397,6 +397,45 @@ def test_numbers_are_never_read_into_text_or_rounded(tmp_path):
                                        "order by id") == [("2", "2", 2.0, "0.5"), ("0x1A", "1_000", 2.5, "nan")]
 
 
+@pytest.mark.parametrize("huge", [False, True], ids=["fast-path", "huge-real"])
+def test_reals_and_big_integers_keep_every_digit(tmp_path, huge):
+    """A DECIMAL column (DOUBLE here) holding an integer beyond 2^53 would be rounded by DOUBLE; a column
+    without a declared type holding a REAL would get SQLite's 15-digit text ('0.3'); SQLite 3.40 writes
+    some doubles beyond 1e100 inexactly. After 150,000 clean rows every one must still arrive exactly."""
+    source = tmp_path / "digits.sqlite"
+    with sqlite3.connect(source) as db:
+        db.execute("create table d (id integer primary key, big decimal, anything, huge real)")
+        db.executemany("insert into d values (?, ?, ?, ?)", [(i, i, f"t{i}", i / 8) for i in range(1, 200_001)])
+        db.execute("update d set big = 12345678901234567, anything = 0.1 + 0.2, huge = ? where id = 150001",
+                   (1.7976931348623157e308 if huge else 0.125,))
+    report = ingest(source, tmp_path / "w.duckdb")
+    table = report.tables[0]
+    assert report.ok and table.rows_read == 200_000 and table.reconciliation["status"] == "equal"
+    general = any("general path" in note and "1e+100" in note for note in table.notes)
+    assert general == huge  # a huge real sends the table through the exact Arrow path (Python floats)
+    # The fast path cannot know the DECIMAL column holds only integers: text keeps them exact. The Arrow
+    # path sees every value's type: BIGINT.
+    assert column_types(tmp_path / "w.duckdb", "d") == {"id": "BIGINT", "big": "BIGINT" if huge else "VARCHAR",
+                                                        "anything": "VARCHAR", "huge": "DOUBLE"}
+    got = rows(tmp_path / "w.duckdb", "select big::VARCHAR, anything, huge from raw.d where id = 150001")
+    assert got == [("12345678901234567", "0.30000000000000004", 1.7976931348623157e308 if huge else 0.125)]
+
+
+def test_numbers_in_untyped_columns_are_written_with_their_digits(tmp_path):
+    """The fast path's own rendering, without a fallback: a REAL in a column of no declared type."""
+    source = tmp_path / "untyped.sqlite"
+    with sqlite3.connect(source) as db:
+        db.execute("create table u (id integer primary key, anything, noted text)")
+        db.executemany("insert into u values (?, ?, ?)", [(1, 0.1 + 0.2, 0.1 + 0.2), (2, 5, 5), (3, 2.5, "x"),
+                                                          (4, "text", None), (5, 1 / 3, 1 / 3)])
+    report = ingest(source, tmp_path / "w.duckdb")
+    assert report.ok and not any("general path" in note for note in report.tables[0].notes)
+    got = rows(tmp_path / "w.duckdb", "select anything, noted from raw.u order by id")
+    # A TEXT column already holds SQLite's text of the number (converted on insert): it stays as stored.
+    assert got == [("0.30000000000000004", "0.3"), ("5", "5"), ("2.5", "x"), ("text", None),
+                   ("0.3333333333333333", "0.333333333333333")]
+
+
 @pytest.mark.parametrize("base", [2 ** 61, 2 ** 62 + 5, -(2 ** 63) + 1])
 def test_snowflake_sized_keys_are_fingerprinted_and_deleted_without_overflow(tmp_path, base):
     """A sum of 62-bit keys overflows 64 bits after a few rows (SQLite's sum() then raises): key sums are

@@ -61,16 +61,27 @@ def _sqlite_quote(identifier: str) -> str:
 
 
 TEXT_MARK, REAL_MARK = "~", "^"  # prefixes no number has: DuckDB cannot read such a value as a number
+HUGE_MARK = "!"  # a REAL too large for SQLite to write exactly (see render_expression)
+EXACT_INTEGER = 2**53  # integers up to this magnitude are exact as DOUBLE; beyond, only some are
+EXACT_REAL_TEXT = 1e100  # below this magnitude SQLite 3.40's printf('%!.17g') gives every double back exactly
 
 
-def render_expression(columns: list[str], types: dict[str, str], rowid_alias: str | None = None) -> str:
+def render_expression(columns: list[str], types: dict[str, str], rowid_alias: str | None = None,
+                      numbers_in_text: frozenset[str] = frozenset()) -> str:
     """The ``format()`` call that renders one row as a CSV line.
 
     DuckDB reads numbers leniently — '0x1A' as 26, '1_000' as 1000, 'nan' as NaN, and a REAL 2.5 in
     a BIGINT column as 3 — so in numeric columns every value SQLite does not hold as that number
     is rendered with a mark: DuckDB refuses it, and the mark tells ``_diagnose`` what it was. The
     test is a comparison, not ``typeof()`` (a function call per value: +78 % render time against
-    +28 %); the rowid alias, always an integer, is not tested at all.
+    +28 %); the rowid alias, always an integer, is not tested at all. A DOUBLE column also marks
+    an integer that DOUBLE would round (beyond 2^53) and a REAL beyond 1e100, which SQLite 3.40
+    writes inexactly in about one case in a thousand (that table then takes the exact Arrow path).
+
+    ``numbers_in_text``: text columns whose affinity lets SQLite store numbers in them (no declared
+    type, or one like DATETIME); SQLite would write a REAL there with 15 digits (0.30000000000000004
+    as '0.3'), so a number is written with as few digits as give the same double back (at most 17).
+    Columns declared TEXT hold only text (SQLite converts numbers on insert) and pay nothing.
     """
     pattern, args = [], []
     for name in columns:
@@ -83,15 +94,34 @@ def render_expression(columns: list[str], types: dict[str, str], rowid_alias: st
             args.append(column if name == rowid_alias else f"iif({integer}, {column}, {mark})")
         elif kind == "DOUBLE":
             pattern.append("%s")
-            args.append(f"CASE WHEN typeof({column}) = 'real' THEN printf('%!.17g', {column}) WHEN {integer} "
+            args.append(f"CASE WHEN typeof({column}) = 'real' THEN iif(abs({column}) < {EXACT_REAL_TEXT}, "
+                        f"printf('%!.17g', {column}), quote('{HUGE_MARK}' || {column})) "
+                        f"WHEN {integer} AND (abs({column}) <= {EXACT_INTEGER} OR {column} = CAST({column} AS REAL)) "
                         f"THEN {column} ELSE quote({mark}) END")
         elif kind == "BLOB":
             pattern.append("%s")
             args.append(f"iif({column} IS NULL, 'NULL', hex({column}))")
+        elif name in numbers_in_text:  # text sorts after every number: one comparison finds them
+            pattern.append("%Q")
+            args.append(f"iif({column} < '', {_number_as_text(column)}, {column})")
         else:
             pattern.append("%Q")
             args.append(column)
     return "format('" + ",".join(pattern) + "', " + ", ".join(args) + ")"
+
+
+def _number_as_text(column: str) -> str:
+    """SQLite SQL: a number as text that reads back as the same number, with 15, 16 or 17 digits (like
+    Python's repr, the fewest that do); an integer as it is."""
+    digits = [f"printf('%!.{n}g', {column})" for n in (15, 16)]
+    shortest = " ".join(f"WHEN CAST({text} AS REAL) = {column} THEN {text}" for text in digits)
+    return f"CASE WHEN typeof({column}) <> 'real' THEN {column} {shortest} ELSE printf('%!.17g', {column}) END"
+
+
+def text_affinity(declared: str) -> bool:
+    """Whether SQLite gives a column of this declared type TEXT affinity (it then stores no numbers)."""
+    upper = declared.upper()
+    return "INT" not in upper and any(word in upper for word in ("CHAR", "CLOB", "TEXT"))
 
 
 def _read_chunk(path: Path, column_types: dict[str, str], options: str = "") -> str:
@@ -211,14 +241,14 @@ class _Chunks:
 
 
 def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: str = "",
-                  rowid_alias: str | None = None) -> tuple[str, str]:
+                  rowid_alias: str | None = None, numbers_in_text: frozenset[str] = frozenset()) -> tuple[str, str]:
     """The first chunk's query and the next ones' (after the last rowid, one more parameter).
 
     Each returns (csv text, row count, last rowid) for up to CHUNK_ROWS rows. The next ones say
     ``rowid > ?`` plainly so SQLite seeks straight to it; a form like ``? IS NULL OR rowid > ?``
     would make it walk the table from the start for every chunk (quadratic in the table's size).
     """
-    expression = render_expression(columns, types, rowid_alias)
+    expression = render_expression(columns, types, rowid_alias, numbers_in_text)
     # The filter runs as a subquery so SQLite can answer it from an index (e.g. updated_at's) and
     # then seek the matching rows by rowid, instead of scanning the whole table in rowid order.
     conditions = [f"rowid IN (SELECT rowid FROM {_sqlite_quote(table)} WHERE {where})"] if where else []
@@ -243,6 +273,8 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
     """
     types = dict(types)
     rowid_alias = _rowid_alias(db, table)
+    declared = dict(db.execute("SELECT name, type FROM pragma_table_info(?)", (table,)).fetchall())
+    numbers_in_text = frozenset(c for c in columns if not text_affinity(declared.get(c, "")))
     dirty: dict[str, DirtyColumn] = {}
     notes: list[str] = []
     checks: dict[str, str] = {}  # how each DATE/TIMESTAMP column's values are checked (core.ingest.temporal)
@@ -253,8 +285,8 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
             cancel.raise_if_cancelled()
             result = FastResult(types=types)
             created = False
-            chunks = _Chunks(db, chunk_queries(table, columns, types, where, rowid_alias), params, Path(folder),
-                             cancel)
+            chunks = _Chunks(db, chunk_queries(table, columns, types, where, rowid_alias, numbers_in_text), params,
+                             Path(folder), cancel)
             try:
                 for path, count, controls in chunks:
                     cancel.raise_if_cancelled()
@@ -369,6 +401,9 @@ def _diagnose(cursor, path: Path, columns: list[str], types: dict[str, str],
         example = bad[0][0]
         if kind in TEMPORAL:
             new_type, check = widen_temporal(kind, temporal.check(name), example)
+        elif example.startswith(HUGE_MARK):
+            raise Unsupported(f"{name} holds reals beyond {EXACT_REAL_TEXT:g}, which SQLite does not write exactly "
+                              "as text")
         elif example.startswith(REAL_MARK):  # a REAL in a BIGINT column (SQLite kept it because it has a fraction)
             new_type, check, example = widen(kind, "DOUBLE"), "", example[1:]
         elif example.startswith(TEXT_MARK):  # text (or a blob) in a numeric column
