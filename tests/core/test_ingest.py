@@ -65,6 +65,27 @@ def test_full_load_equals_the_source_exactly(shop, tmp_path):
     assert loads == [(8, "success")]
 
 
+def test_reconcile_sees_values_a_warehouse_type_changed(tmp_path):
+    """The source side is cast to the warehouse's types before hashing, so a lossy type would hide
+    the very change it made. Here the warehouse columns are retyped by hand the way a lenient load
+    would have typed them: an integer beyond 2^53 into DOUBLE, a zoned timestamp text into TIMESTAMP."""
+    source, warehouse = tmp_path / "s.sqlite", tmp_path / "w.duckdb"
+    with sqlite3.connect(source) as db:
+        db.execute("create table t (id integer primary key, big integer, zoned text, fine text)")
+        db.executemany("insert into t values (?, ?, ?, ?)", [
+            (1, 12345678901234567, "2024-01-01T10:00:00+02:00", "2024-01-01T10:00:00"),
+            (2, 5, "2024-01-02T10:00:00", "2024-01-02T10:00:00")])
+    assert ingest(source, warehouse).ok
+    with open_source(str(source)) as src, Warehouse(warehouse) as wh:
+        assert reconcile_table(src, wh, "t").equal
+        cursor = wh.cursor()
+        cursor.execute("ALTER TABLE raw.t ALTER big TYPE DOUBLE")
+        cursor.execute("ALTER TABLE raw.t ALTER zoned TYPE TIMESTAMP USING TRY_CAST(zoned AS TIMESTAMP)")
+        result = reconcile_table(src, wh, "t")
+    assert not result.equal and result.changed == ("big", "zoned")
+    assert "big, zoned" in result.detail and "reload" in result.detail
+
+
 def make_dirty_source(path):
     db = sqlite3.connect(path)
     # "big" has no declared type, so SQLite keeps a >64-bit literal as text (an INTEGER column would
