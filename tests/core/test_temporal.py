@@ -44,7 +44,8 @@ def test_the_checks_refuse_what_duckdbs_lenient_parser_would_bend(check):
     sql = TemporalSql({"t": "TIMESTAMP"}, {"t": check})
     bent = ["2024-01-01 10:00:00+02", "2024-01-01 10:00:00.1234567", "2024-01-01 10:00:00 +0200",
             "infinity", "-infinity", "epoch", " 2024-01-01 10:00:00", "2024-01-01 10:00:00 ", "2024-1-01 10:00:00",
-            "2024-01-01  10:00:00", "2024-01-01 10:0:00", "2024-01-01\t10:00:00", "2024-01-01 10:00:0\n"]
+            "2024-01-01  10:00:00", "2024-01-01 10:0:00", "2024-01-01\t10:00:00", "2024-01-01 10:00:0\n",
+            "2024-01-01 24:00:00"]
     with duckdb.connect() as con:
         for value in bent:
             assert con.execute(f"SELECT {sql.fits('t')} FROM (SELECT ? AS t)", [value]).fetchall() == [(False,)], value

@@ -29,7 +29,8 @@ from desktop_app.core.olap.warehouse import quote
 
 TEMPORAL = ("TIMESTAMP", "DATE")
 ISO, DATE = "iso", "date"
-ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?"
+# Hours stop at 23: DuckDB reads '2024-01-01 24:00' as the next day's midnight (Python refuses it).
+ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([ T]([01]\d|2[0-3]):\d{2}(:\d{2}(\.\d{1,6})?)?)?"
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
 
 _ISO = re.compile(ISO_PATTERN)
