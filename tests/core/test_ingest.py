@@ -101,6 +101,25 @@ def test_a_chunk_the_csv_reader_cannot_read_sends_its_table_through_the_general_
     assert rows(tmp_path / "w.duckdb", "select body from raw.notes order by id") == [("line 1\r\nline 2",), ("plain",)]
 
 
+def test_a_table_wider_than_a_sqlite_function_call_stays_on_the_fast_path(tmp_path):
+    """SQLite allows 127 arguments per function: a 300-column row is rendered by several format() calls."""
+    width = 300
+    source = tmp_path / "wide.sqlite"
+    with sqlite3.connect(source) as db:
+        db.execute(f"create table w (id integer primary key, {', '.join(f'c{i} integer' for i in range(width))}, "
+                   "last text)")
+        db.executemany(f"insert into w values ({', '.join('?' * (width + 2))})",
+                       [(r, *range(r, r + width), f"row {r}") for r in range(1, 1001)])
+    report = ingest(source, tmp_path / "w.duckdb")
+    table = report.tables[0]
+    assert report.ok and not any("general path" in note for note in table.notes)
+    assert table.reconciliation["status"] == "equal"
+    assert rows(tmp_path / "w.duckdb", "select c0, c99, c100, c299, last from raw.w where id = 7") == [
+        (7, 106, 107, 306, "row 7")]
+    with open_source(str(source)) as src, Warehouse(tmp_path / "w.duckdb") as warehouse:
+        assert reconcile_table(src, warehouse, "w").equal
+
+
 def test_reconcile_sees_values_a_warehouse_type_changed(tmp_path):
     """The source side is cast to the warehouse's types before hashing, so a lossy type would hide
     the very change it made. Here the warehouse columns are retyped by hand the way a lenient load

@@ -63,6 +63,7 @@ def _sqlite_quote(identifier: str) -> str:
 TEXT_MARK, REAL_MARK = "~", "^"  # prefixes no number has: DuckDB cannot read such a value as a number
 HUGE_MARK = "!"  # a REAL too large for SQLite to write exactly (see render_expression)
 EXACT_INTEGER = 2**53  # integers up to this magnitude are exact as DOUBLE; beyond, only some are
+FORMAT_ARGS = 100  # values per format() call (SQLite's limit is 127 arguments)
 EXACT_REAL_TEXT = 1e100  # below this magnitude SQLite 3.40's printf('%!.17g') gives every double back exactly
 
 
@@ -107,7 +108,11 @@ def render_expression(columns: list[str], types: dict[str, str], rowid_alias: st
         else:
             pattern.append("%Q")
             args.append(column)
-    return "format('" + ",".join(pattern) + "', " + ", ".join(args) + ")"
+    # SQLite allows 127 arguments per function call (SQLITE_MAX_FUNCTION_ARG): a wide table's line is
+    # several format() calls joined by commas.
+    calls = [f"format('{','.join(pattern[i:i + FORMAT_ARGS])}', {', '.join(args[i:i + FORMAT_ARGS])})"
+             for i in range(0, len(args), FORMAT_ARGS)]
+    return " || ',' || ".join(calls)
 
 
 def _number_as_text(column: str) -> str:
