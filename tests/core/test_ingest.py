@@ -120,6 +120,21 @@ def test_a_table_wider_than_a_sqlite_function_call_stays_on_the_fast_path(tmp_pa
         assert reconcile_table(src, warehouse, "w").equal
 
 
+def test_a_without_rowid_table_loads_and_keeps_in_step_through_the_general_path(tmp_path):
+    source, warehouse = tmp_path / "k.sqlite", tmp_path / "w.duckdb"
+    with sqlite3.connect(source) as db:
+        db.execute("create table k (code text primary key, n integer, updated_at text) without rowid")
+        db.executemany("insert into k values (?, ?, '2024-01-01 00:00:00')", [(f"k{r:04d}", r) for r in range(1, 1001)])
+    report = ingest(source, warehouse)
+    assert report.ok and "loaded through the general path (a WITHOUT ROWID table)" in report.tables[0].notes
+    with sqlite3.connect(source) as db:
+        db.execute("update k set n = -1, updated_at = '2024-02-01 00:00:00' where code = 'k0005'")
+        db.execute("delete from k where code in ('k0001', 'k1000')")
+    table = ingest(source, warehouse, mode="incremental").tables[0]
+    assert table.status == "success" and (table.updated, table.deleted) == (1, 2)
+    assert rows(warehouse, "select count(*), sum(n) from raw.k") == [(998, sum(range(2, 1000)) - 5 - 1)]
+
+
 def test_reconcile_sees_values_a_warehouse_type_changed(tmp_path):
     """The source side is cast to the warehouse's types before hashing, so a lossy type would hide
     the very change it made. Here the warehouse columns are retyped by hand the way a lenient load

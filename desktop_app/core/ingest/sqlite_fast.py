@@ -333,6 +333,8 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
             except sqlite3.OperationalError as err:
                 if "interrupt" in str(err):
                     raise Cancelled() from None
+                if "no such column: rowid" in str(err):  # chunks are cut by rowid
+                    raise Unsupported("a WITHOUT ROWID table") from None
                 raise Unsupported(str(err)) from None
             except duckdb.InvalidInputException as err:
                 # The CSV reader could not read back what SQLite rendered (a case this path does not
