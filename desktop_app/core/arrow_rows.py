@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -160,9 +161,11 @@ def _single_kind(kind: type, values: Sequence[Any]) -> tuple[Any, str, None] | N
 
 
 def _dirty(name: str, values: Sequence[Any], reason: str, array: Any = None):
-    example = next((v for v in values if v is not None and type(v) is not int), None)
-    if example is None:
-        example = next(v for v in values if v is not None)
+    """A text column with, as its example, the first value not of the column's most common type (the
+    odd one out: 'nan' among reals, not the first real), or the first value when all share one type."""
+    present = [v for v in values if v is not None]
+    usual = Counter(map(type, present)).most_common(1)[0][0]
+    example = next((v for v in present if type(v) is not usual), present[0])
     return (array if array is not None else _text(values)), "VARCHAR", DirtyColumn(name, as_text(example)[:80], reason)
 
 

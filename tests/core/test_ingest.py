@@ -473,31 +473,38 @@ def test_numbers_are_never_read_into_text_or_rounded(tmp_path):
     keeps those as text (or a REAL) in numeric columns. After 150,000 clean rows they must still arrive exactly."""
     source = tmp_path / "numbers.sqlite"
     with sqlite3.connect(source) as db:
-        db.execute("create table n (id integer primary key, hex integer, under integer, frac integer, "
-                   "notanumber real)")
-        db.executemany("insert into n values (?, ?, ?, ?, ?)", [(i, i, i, i, i / 4) for i in range(1, 200_001)])
-        db.execute("update n set hex = '0x1A', under = '1_000', frac = 2.5, notanumber = 'nan' where id = 150001")
+        db.execute("create table n (id integer primary key, hex integer, under integer, frac integer)")
+        db.executemany("insert into n values (?, ?, ?, ?)", [(i, i, i, i) for i in range(1, 200_001)])
+        db.execute("update n set hex = '0x1A', under = '1_000', frac = 2.5 where id = 150001")
+        db.execute("create table r (id integer primary key, notanumber real)")
+        db.executemany("insert into r values (?, ?)", [(i, i / 4) for i in range(1, 200_001)])
+        db.execute("update r set notanumber = 'nan' where id = 150001")
     report = ingest(source, tmp_path / "w.duckdb")
-    table = report.tables[0]
-    assert report.ok and table.rows_read == 200_000 and table.reconciliation["status"] == "equal"
-    types = column_types(tmp_path / "w.duckdb", "n")
-    assert types == {"id": "BIGINT", "hex": "VARCHAR", "under": "VARCHAR", "frac": "DOUBLE", "notanumber": "VARCHAR"}
-    assert {d["column"]: d["example"] for d in table.dirty_columns} == {
-        "hex": "0x1A", "under": "1_000", "frac": "2.5", "notanumber": "nan"}
-    assert rows(tmp_path / "w.duckdb", "select hex, under, frac, notanumber from raw.n where id in (2, 150001) "
-                                       "order by id") == [("2", "2", 2.0, "0.5"), ("0x1A", "1_000", 2.5, "nan")]
+    n, r = sorted(report.tables, key=lambda t: t.table)
+    assert report.ok and n.rows_read == r.rows_read == 200_000
+    assert n.reconciliation["status"] == r.reconciliation["status"] == "equal"
+    assert not any("general path" in note for note in n.notes)  # marked by SQLite, refused by DuckDB
+    assert column_types(tmp_path / "w.duckdb", "n") == {"id": "BIGINT", "hex": "VARCHAR", "under": "VARCHAR",
+                                                        "frac": "DOUBLE"}
+    assert {d["column"]: d["example"] for d in n.dirty_columns} == {"hex": "0x1A", "under": "1_000", "frac": "2.5"}
+    assert rows(tmp_path / "w.duckdb", "select hex, under, frac from raw.n where id in (2, 150001) order by id") == [
+        ("2", "2", 2.0), ("0x1A", "1_000", 2.5)]
+    # Reals beside text: SQLite cannot write them as Python and DuckDB do, so that table took the Arrow path.
+    assert any("general path" in note for note in r.notes)
+    assert {d["column"]: d["example"] for d in r.dirty_columns} == {"notanumber": "nan"}
+    assert rows(tmp_path / "w.duckdb", "select notanumber from raw.r where id in (2, 150001) order by id") == [
+        ("0.5",), ("nan",)]
 
 
 @pytest.mark.parametrize("huge", [False, True], ids=["fast-path", "huge-real"])
 def test_reals_and_big_integers_keep_every_digit(tmp_path, huge):
-    """A DECIMAL column (DOUBLE here) holding an integer beyond 2^53 would be rounded by DOUBLE; a column
-    without a declared type holding a REAL would get SQLite's 15-digit text ('0.3'); SQLite 3.40 writes
-    some doubles beyond 1e100 inexactly. After 150,000 clean rows every one must still arrive exactly."""
+    """A DECIMAL column (DOUBLE here) holding an integer beyond 2^53 would be rounded by DOUBLE; SQLite 3.40
+    writes some doubles beyond 1e100 inexactly. After 150,000 clean rows every value must arrive exactly."""
     source = tmp_path / "digits.sqlite"
     with sqlite3.connect(source) as db:
-        db.execute("create table d (id integer primary key, big decimal, anything, huge real)")
-        db.executemany("insert into d values (?, ?, ?, ?)", [(i, i, f"t{i}", i / 8) for i in range(1, 200_001)])
-        db.execute("update d set big = 12345678901234567, anything = 0.1 + 0.2, huge = ? where id = 150001",
+        db.execute("create table d (id integer primary key, big decimal, huge real)")
+        db.executemany("insert into d values (?, ?, ?)", [(i, i, i / 8) for i in range(1, 200_001)])
+        db.execute("update d set big = 12345678901234567, huge = ? where id = 150001",
                    (1.7976931348623157e308 if huge else 0.125,))
     report = ingest(source, tmp_path / "w.duckdb")
     table = report.tables[0]
@@ -507,24 +514,34 @@ def test_reals_and_big_integers_keep_every_digit(tmp_path, huge):
     # The fast path cannot know the DECIMAL column holds only integers: text keeps them exact. The Arrow
     # path sees every value's type: BIGINT.
     assert column_types(tmp_path / "w.duckdb", "d") == {"id": "BIGINT", "big": "BIGINT" if huge else "VARCHAR",
-                                                        "anything": "VARCHAR", "huge": "DOUBLE"}
-    got = rows(tmp_path / "w.duckdb", "select big::VARCHAR, anything, huge from raw.d where id = 150001")
-    assert got == [("12345678901234567", "0.30000000000000004", 1.7976931348623157e308 if huge else 0.125)]
+                                                        "huge": "DOUBLE"}
+    got = rows(tmp_path / "w.duckdb", "select big::VARCHAR, huge from raw.d where id = 150001")
+    assert got == [("12345678901234567", 1.7976931348623157e308 if huge else 0.125)]
 
 
-def test_numbers_in_untyped_columns_are_written_with_their_digits(tmp_path):
-    """The fast path's own rendering, without a fallback: a REAL in a column of no declared type."""
-    source = tmp_path / "untyped.sqlite"
+@pytest.mark.parametrize("odd", [0.1 + 0.2, b"\x00\x01"], ids=["real", "blob"])
+def test_a_value_text_cannot_carry_sends_its_table_through_the_general_path(tmp_path, odd):
+    """A REAL in a column of no declared type would be written with SQLite's 15 digits ('0.3'), a blob
+    in a TEXT column as its bytes cut at the first NUL (''). Found in any chunk, the table takes the
+    Arrow path, which keeps each value and names the column."""
+    source = tmp_path / "odd.sqlite"
     with sqlite3.connect(source) as db:
-        db.execute("create table u (id integer primary key, anything, noted text)")
-        db.executemany("insert into u values (?, ?, ?)", [(1, 0.1 + 0.2, 0.1 + 0.2), (2, 5, 5), (3, 2.5, "x"),
-                                                          (4, "text", None), (5, 1 / 3, 1 / 3)])
+        db.execute("create table u (id integer primary key, anything, body text, stored text)")
+        db.executemany("insert into u values (?, ?, ?, ?)", [(i, i, f"b{i}", 0.1 + 0.2) for i in range(1, 200_001)])
+        db.execute("update u set anything = ?, body = ? where id = 150001", (odd, odd))
     report = ingest(source, tmp_path / "w.duckdb")
-    assert report.ok and not any("general path" in note for note in report.tables[0].notes)
-    got = rows(tmp_path / "w.duckdb", "select anything, noted from raw.u order by id")
-    # A TEXT column already holds SQLite's text of the number (converted on insert): it stays as stored.
-    assert got == [("0.30000000000000004", "0.3"), ("5", "5"), ("2.5", "x"), ("text", None),
-                   ("0.3333333333333333", "0.333333333333333")]
+    table = report.tables[0]
+    assert report.ok and table.reconciliation["status"] == "equal"
+    assert any("general path" in note for note in table.notes)
+    got = rows(tmp_path / "w.duckdb", "select anything, body, stored from raw.u where id in (2, 150001) order by id")
+    # Integers and reals share DOUBLE; a blob (as hex) beside integers or text makes a text column, named.
+    # A TEXT column already holds SQLite's text of a number (converted on insert): it stays as stored.
+    if isinstance(odd, float):
+        assert got == [(2.0, "b2", "0.3"), (odd, "0.3", "0.3")]  # body is TEXT: SQLite stored the text '0.3'
+        assert table.dirty_columns == []
+    else:
+        assert got == [("2", "b2", "0.3"), ("0001", "0001", "0.3")]
+        assert {d["column"] for d in table.dirty_columns} == {"anything", "body"}
 
 
 @pytest.mark.parametrize("base", [2 ** 61, 2 ** 62 + 5, -(2 ** 63) + 1])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import sqlalchemy as sa
 
 from desktop_app.core.ingest.extract import SourceReader, table_clause
@@ -59,11 +60,12 @@ class Reconciliation:
         return f"same row count ({self.source_rows:,}) but content differs ({self.scope} checksum)"
 
 
-def _hash_sql(columns: list[str], types: dict[str, str] | None) -> str:
+def _hash_sql(columns: list[str], types: dict[str, str] | None, uncastable: frozenset[str] = frozenset()) -> str:
+    """``Σ hash(row)``; with ``types``, each value cast to it first (NULL where it cannot be)."""
     if types is None:
         parts = [quote(c) for c in columns]
     else:
-        parts = [f"CAST({quote(c)} AS {types[c]})" for c in columns]
+        parts = [f"NULL::{types[c]}" if c in uncastable else f"TRY_CAST({quote(c)} AS {types[c]})" for c in columns]
     return f"coalesce(sum(hash({', '.join(parts)})::HUGEINT), 0)"
 
 
@@ -81,6 +83,15 @@ def _changes_sql(column: str, source_type: str, target_type: str) -> str | None:
     if source_type == "VARCHAR" and target_type in numeric:
         return f"CAST(TRY_CAST({c} AS {target_type}) AS VARCHAR) IS DISTINCT FROM {c}"
     return None
+
+
+def _castable(cursor, column: str, target_type: str) -> bool:
+    """Whether DuckDB has a cast from the registered batch's column to ``target_type`` at all."""
+    try:
+        cursor.execute(f"SELECT TRY_CAST({quote(column)} AS {target_type}) FROM __recon LIMIT 0")
+    except duckdb.Error:
+        return False
+    return True
 
 
 def warehouse_checksum(warehouse: Warehouse, table: str, columns: list[str]) -> tuple[int, str]:
@@ -104,10 +115,14 @@ def source_checksum(source: Source, warehouse: Warehouse, table: str, columns: l
         for batch in reader.batches(sa.select(*reflected.columns)):
             cursor.register("__recon", batch.data)
             read_as = dict(cursor.execute("SELECT column_name, column_type FROM (DESCRIBE __recon)").fetchall())
-            checks = {c: sql for c in columns if (sql := _changes_sql(c, read_as[c], types[c])) is not None}
+            uncastable = frozenset(c for c in columns if read_as[c] != types[c]
+                                   and not _castable(cursor, c, types[c]))  # e.g. BIGINT values into BLOB
+            changed.update(uncastable)
+            checks = {c: sql for c in columns if c not in uncastable
+                      and (sql := _changes_sql(c, read_as[c], types[c])) is not None}
             counts = "".join(f", count(*) FILTER (WHERE {sql})" for sql in checks.values())
             count, checksum, *changes = cursor.execute(
-                f"SELECT count(*), {_hash_sql(columns, types)}{counts} FROM __recon").fetchall()[0]
+                f"SELECT count(*), {_hash_sql(columns, types, uncastable)}{counts} FROM __recon").fetchall()[0]
             cursor.unregister("__recon")
             rows += count
             total += int(checksum)

@@ -67,8 +67,7 @@ FORMAT_ARGS = 100  # values per format() call (SQLite's limit is 127 arguments)
 EXACT_REAL_TEXT = 1e100  # below this magnitude SQLite 3.40's printf('%!.17g') gives every double back exactly
 
 
-def render_expression(columns: list[str], types: dict[str, str], rowid_alias: str | None = None,
-                      numbers_in_text: frozenset[str] = frozenset()) -> str:
+def render_expression(columns: list[str], types: dict[str, str], rowid_alias: str | None = None) -> str:
     """The ``format()`` call that renders one row as a CSV line.
 
     DuckDB reads numbers leniently — '0x1A' as 26, '1_000' as 1000, 'nan' as NaN, and a REAL 2.5 in
@@ -78,11 +77,7 @@ def render_expression(columns: list[str], types: dict[str, str], rowid_alias: st
     +28 %); the rowid alias, always an integer, is not tested at all. A DOUBLE column also marks
     an integer that DOUBLE would round (beyond 2^53) and a REAL beyond 1e100, which SQLite 3.40
     writes inexactly in about one case in a thousand (that table then takes the exact Arrow path).
-
-    ``numbers_in_text``: text columns whose affinity lets SQLite store numbers in them (no declared
-    type, or one like DATETIME); SQLite would write a REAL there with 15 digits (0.30000000000000004
-    as '0.3'), so a number is written with as few digits as give the same double back (at most 17).
-    Columns declared TEXT hold only text (SQLite converts numbers on insert) and pay nothing.
+    Text columns are written as they are; what cannot be (a REAL, a blob) is found by ``chunk_queries``.
     """
     pattern, args = [], []
     for name in columns:
@@ -102,9 +97,6 @@ def render_expression(columns: list[str], types: dict[str, str], rowid_alias: st
         elif kind == "BLOB":
             pattern.append("%s")
             args.append(f"iif({column} IS NULL, 'NULL', hex({column}))")
-        elif name in numbers_in_text:  # text sorts after every number: one comparison finds them
-            pattern.append("%Q")
-            args.append(f"iif({column} < '', {_number_as_text(column)}, {column})")
         else:
             pattern.append("%Q")
             args.append(column)
@@ -115,12 +107,21 @@ def render_expression(columns: list[str], types: dict[str, str], rowid_alias: st
     return " || ',' || ".join(calls)
 
 
-def _number_as_text(column: str) -> str:
-    """SQLite SQL: a number as text that reads back as the same number, with 15, 16 or 17 digits (like
-    Python's repr, the fewest that do); an integer as it is."""
-    digits = [f"printf('%!.{n}g', {column})" for n in (15, 16)]
-    shortest = " ".join(f"WHEN CAST({text} AS REAL) = {column} THEN {text}" for text in digits)
-    return f"CASE WHEN typeof({column}) <> 'real' THEN {column} {shortest} ELSE printf('%!.17g', {column}) END"
+def _misplaced(name: str, kind: str, numbers_possible: bool) -> str:
+    """SQLite SQL: this value cannot go through the chunk's text as its column is typed.
+
+    A blob in a text column (SQLite would write its bytes as text, cut at the first NUL), anything but
+    a blob in a BLOB column (its text would become bytes), and a REAL in a text column whose affinity
+    admits numbers (no declared type, DATETIME, a REAL column widened by a text value): SQLite 3.40
+    writes a REAL as text with 15 digits ('0.3' for 0.30000000000000004), and its 17-digit form is
+    not the shortest one Python and DuckDB write. The first two cost one comparison per value
+    (SQLite sorts numbers < text < blobs; +13 % rendering time for a table of text); ``typeof`` is
+    asked only where numbers are possible — never for a column declared TEXT, which converts them.
+    """
+    column = _sqlite_quote(name)
+    if kind == "BLOB":
+        return f"{column} < x''"
+    return f"{column} >= x'' OR typeof({column}) = 'real'" if numbers_possible else f"{column} >= x''"
 
 
 def text_affinity(declared: str) -> bool:
@@ -196,7 +197,8 @@ def _values_lost(cursor, target: str, types: dict[str, str]) -> bool:
 
 class _Chunks:
     """Reader thread: renders chunks of ``SELECT … WHERE rowid in range`` into CSV files; yields each
-    file's path, its row count and whether any value in it holds a control character."""
+    file's path, its row count, whether any value in it holds a control character and whether a
+    value sits in a column of the other kind (see ``chunk_queries``)."""
 
     def __init__(self, db: sqlite3.Connection, queries: tuple[str, str], params: tuple, folder: Path,
                  cancel: CancelToken) -> None:
@@ -214,13 +216,13 @@ class _Chunks:
             while not self.stop.is_set():
                 first, following = self.queries
                 sql, params = (first, self.params) if last is None else (following, (*self.params, last))
-                text, count, last = cursor.execute(sql, params).fetchone()
+                text, count, last, misplaced = cursor.execute(sql, params).fetchone()
                 if not count:
                     break
                 path = self.folder / f"chunk-{index % 4}.csv"
                 with open(path, "wb") as handle:
                     handle.write(text)
-                self._put((path, count, _has_control_characters(text, count)))
+                self._put((path, count, _has_control_characters(text, count), bool(misplaced)))
                 index += 1
                 if count < CHUNK_ROWS:
                     break
@@ -254,11 +256,16 @@ def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: 
                   rowid_alias: str | None = None, numbers_in_text: frozenset[str] = frozenset()) -> tuple[str, str]:
     """The first chunk's query and the next ones' (after the last rowid, one more parameter).
 
-    Each returns (csv text, row count, last rowid) for up to CHUNK_ROWS rows. The next ones say
-    ``rowid > ?`` plainly so SQLite seeks straight to it; a form like ``? IS NULL OR rowid > ?``
-    would make it walk the table from the start for every chunk (quadratic in the table's size).
+    Each returns (csv text, row count, last rowid, misplaced) for up to CHUNK_ROWS rows. The next
+    ones say ``rowid > ?`` plainly so SQLite seeks straight to it; a form like ``? IS NULL OR rowid
+    > ?`` would make it walk the table from the start for every chunk (quadratic in the table's size).
+
+    ``misplaced`` is 1 when a row holds a value its column cannot render exactly (see ``_misplaced``).
+    Such a table is for the Arrow path, which sees each value's type and reports the column.
     """
-    expression = render_expression(columns, types, rowid_alias, numbers_in_text)
+    expression = render_expression(columns, types, rowid_alias)
+    tests = [_misplaced(c, types[c], c in numbers_in_text) for c in columns if types[c] in (VARCHAR, "BLOB", *TEMPORAL)]
+    misplaced = "(" + " OR ".join(f"({test})" for test in tests) + ")" if tests else "0"
     # The filter runs as a subquery so SQLite can answer it from an index (e.g. updated_at's) and
     # then seek the matching rows by rowid, instead of scanning the whole table in rowid order.
     conditions = [f"rowid IN (SELECT rowid FROM {_sqlite_quote(table)} WHERE {where})"] if where else []
@@ -268,8 +275,8 @@ def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: 
         condition = f"WHERE {' AND '.join(clauses)} " if clauses else ""
         # As a BLOB the text reaches Python as bytes and goes to the file as is: no decoding to str
         # and encoding back (≈ 0.2 s per 100 MB, holding the GIL).
-        return (f"SELECT CAST(group_concat(line, char(10)) AS BLOB), count(*), max(rid) FROM ("
-                f"SELECT rowid AS rid, {expression} AS line FROM {_sqlite_quote(table)} "
+        return (f"SELECT CAST(group_concat(line, char(10)) AS BLOB), count(*), max(rid), max(misplaced) FROM ("
+                f"SELECT rowid AS rid, {expression} AS line, {misplaced} AS misplaced FROM {_sqlite_quote(table)} "
                 f"{condition}ORDER BY rowid LIMIT {CHUNK_ROWS})")
     return query(False), query(True)
 
@@ -298,8 +305,10 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
             chunks = _Chunks(db, chunk_queries(table, columns, types, where, rowid_alias, numbers_in_text), params,
                              Path(folder), cancel)
             try:
-                for path, count, controls in chunks:
+                for path, count, controls, misplaced in chunks:
                     cancel.raise_if_cancelled()
+                    if misplaced:
+                        raise Unsupported("blobs among text, numbers in a text column, or text in a BLOB column")
                     if not screened:
                         # TIMESTAMP and VARCHAR columns render alike, so the first chunk can decide
                         # the types before the table exists: no chunk is read twice.
