@@ -107,21 +107,20 @@ def render_expression(columns: list[str], types: dict[str, str], rowid_alias: st
     return " || ',' || ".join(calls)
 
 
-def _misplaced(name: str, kind: str, numbers_possible: bool) -> str:
-    """SQLite SQL: this value cannot go through the chunk's text as its column is typed.
+def _misplaced(name: str, kind: str, numbers_possible: bool) -> str | None:
+    """SQLite SQL: this value cannot go through the chunk's text as its column is typed (None: no test).
 
-    A blob in a text column (SQLite would write its bytes as text, cut at the first NUL), anything but
-    a blob in a BLOB column (its text would become bytes), and a REAL in a text column whose affinity
-    admits numbers (no declared type, DATETIME, a REAL column widened by a text value): SQLite 3.40
-    writes a REAL as text with 15 digits ('0.3' for 0.30000000000000004), and its 17-digit form is
-    not the shortest one Python and DuckDB write. The first two cost one comparison per value
-    (SQLite sorts numbers < text < blobs; +13 % rendering time for a table of text); ``typeof`` is
-    asked only where numbers are possible — never for a column declared TEXT, which converts them.
+    Anything but a blob in a BLOB column (its text would become bytes), and in a text column whose
+    affinity admits numbers (no declared type, DATETIME, a REAL column widened by a text value) a
+    REAL — SQLite 3.40 writes 15 digits ('0.3' for 0.30000000000000004), and its 17-digit form is not
+    the shortest one Python and DuckDB write — or a blob. A column declared TEXT is not tested: it
+    converts numbers on insert, and testing every value for a blob cost a quarter of the rendering
+    time of a table of text (a blob there loads as its bytes read as text; see the README).
     """
     column = _sqlite_quote(name)
     if kind == "BLOB":
-        return f"{column} < x''"
-    return f"{column} >= x'' OR typeof({column}) = 'real'" if numbers_possible else f"{column} >= x''"
+        return f"{column} < x''"  # SQLite sorts numbers < text < blobs
+    return f"{column} >= x'' OR typeof({column}) = 'real'" if numbers_possible else None
 
 
 def text_affinity(declared: str) -> bool:
@@ -264,8 +263,9 @@ def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: 
     Such a table is for the Arrow path, which sees each value's type and reports the column.
     """
     expression = render_expression(columns, types, rowid_alias)
-    tests = [_misplaced(c, types[c], c in numbers_in_text) for c in columns if types[c] in (VARCHAR, "BLOB", *TEMPORAL)]
-    misplaced = "(" + " OR ".join(f"({test})" for test in tests) + ")" if tests else "0"
+    tests = [test for c in columns if types[c] in (VARCHAR, "BLOB", *TEMPORAL)
+             and (test := _misplaced(c, types[c], c in numbers_in_text)) is not None]
+    misplaced = ", (" + " OR ".join(f"({test})" for test in tests) + ") AS misplaced" if tests else ""
     # The filter runs as a subquery so SQLite can answer it from an index (e.g. updated_at's) and
     # then seek the matching rows by rowid, instead of scanning the whole table in rowid order.
     conditions = [f"rowid IN (SELECT rowid FROM {_sqlite_quote(table)} WHERE {where})"] if where else []
@@ -275,8 +275,9 @@ def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: 
         condition = f"WHERE {' AND '.join(clauses)} " if clauses else ""
         # As a BLOB the text reaches Python as bytes and goes to the file as is: no decoding to str
         # and encoding back (≈ 0.2 s per 100 MB, holding the GIL).
-        return (f"SELECT CAST(group_concat(line, char(10)) AS BLOB), count(*), max(rid), max(misplaced) FROM ("
-                f"SELECT rowid AS rid, {expression} AS line, {misplaced} AS misplaced FROM {_sqlite_quote(table)} "
+        return (f"SELECT CAST(group_concat(line, char(10)) AS BLOB), count(*), max(rid), "
+                f"{'max(misplaced)' if misplaced else '0'} FROM ("
+                f"SELECT rowid AS rid, {expression} AS line{misplaced} FROM {_sqlite_quote(table)} "
                 f"{condition}ORDER BY rowid LIMIT {CHUNK_ROWS})")
     return query(False), query(True)
 
@@ -308,7 +309,7 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
                 for path, count, controls, misplaced in chunks:
                     cancel.raise_if_cancelled()
                     if misplaced:
-                        raise Unsupported("blobs among text, numbers in a text column, or text in a BLOB column")
+                        raise Unsupported("reals or blobs in a column of no declared type, or text in a BLOB column")
                     if not screened:
                         # TIMESTAMP and VARCHAR columns render alike, so the first chunk can decide
                         # the types before the table exists: no chunk is read twice.
