@@ -1,6 +1,7 @@
 """Random tables of SQLite's loosest kind — any declared type, any value in any column, odd values
-late — loaded through both paths; the independent reconciliation (every value cast to its warehouse
-type and checked to survive the cast) must find each load equal to the source."""
+late — loaded through both paths, in full and incrementally after random changes; the independent
+reconciliation (every value cast to its warehouse type and checked to survive the cast) must find
+each load equal to the source."""
 
 from __future__ import annotations
 
@@ -39,26 +40,58 @@ def a_value(rng: random.Random, declared: str = ""):
     return rng.choice(BLOBS)
 
 
-def random_table(path, seed: int) -> list[str]:
+def random_table(path, seed: int) -> tuple[list[str], int]:
+    """A table ``t`` (id, updated_at, c0…): its declared types and its row count."""
     rng = random.Random(seed)
     declared = [rng.choice(DECLARED) for _ in range(rng.randint(1, 6))]
     typical = [a_value(rng, d) for d in declared]  # each column mostly holds one value, sometimes another
     count = rng.choice((5, 50, 3000))
-    rows = [(r, *(v if rng.random() < 0.9 else a_value(rng, d) for v, d in zip(typical, declared, strict=True)))
-            for r in range(1, count)]
+    rows = [(r, "2024-01-01 00:00:00", *(v if rng.random() < 0.9 else a_value(rng, d)
+                                       for v, d in zip(typical, declared, strict=True))) for r in range(1, count)]
     with sqlite3.connect(path) as db:
-        db.execute(f"create table t (id integer primary key, {', '.join(f'c{i} {d}' for i, d in enumerate(declared))})")
-        db.executemany(f"insert into t values ({', '.join('?' * (len(declared) + 1))})", rows)
-    return declared
+        db.execute(f"create table t (id integer primary key, updated_at text, "
+                   f"{', '.join(f'c{i} {d}' for i, d in enumerate(declared))})")
+        db.executemany(f"insert into t values ({', '.join('?' * (len(declared) + 2))})", rows)
+    return declared, count
+
+
+def change_randomly(path, seed: int, declared: list[str], count: int) -> None:
+    """Odd values written into a few rows (their watermark moves), one row deleted, one inserted."""
+    rng = random.Random(seed + 10_000)
+    with sqlite3.connect(path) as db:
+        for row in rng.sample(range(1, count), min(count - 1, 3)):
+            column = rng.randrange(len(declared))
+            db.execute(f"update t set c{column} = ?, updated_at = '2024-02-01 00:00:00' where id = ?",
+                       (a_value(rng, declared[column]), row))
+        db.execute("delete from t where id = ?", (rng.randrange(1, count),))
+        db.execute(f"insert into t values ({', '.join('?' * (len(declared) + 2))})",
+                   (count + 5, "2024-02-01 00:00:00", *(a_value(rng, d) for d in declared)))
 
 
 @pytest.mark.parametrize("seed", range(60))
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "arrow"])
 def test_every_load_of_a_random_table_reconciles(tmp_path, monkeypatch, seed, fast_path):
     monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
-    declared = random_table(tmp_path / "s.sqlite", seed)
+    declared, _ = random_table(tmp_path / "s.sqlite", seed)
     with open_source(str(tmp_path / "s.sqlite")) as source, Warehouse(tmp_path / "w.duckdb") as warehouse:
         report = run_ingest(source, warehouse)
+        table = report.tables[0]
+        assert report.ok, (declared, table.error)
+        result = reconcile_table(source, warehouse, "t")
+        assert result.equal, (declared, result.detail, table.notes)
+
+
+@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "arrow"])
+def test_an_incremental_load_after_random_changes_reconciles(tmp_path, monkeypatch, seed, fast_path):
+    monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
+    source_path = tmp_path / "s.sqlite"
+    declared, count = random_table(source_path, seed)
+    with open_source(str(source_path)) as source, Warehouse(tmp_path / "w.duckdb") as warehouse:
+        assert run_ingest(source, warehouse).ok
+    change_randomly(source_path, seed, declared, count)
+    with open_source(str(source_path)) as source, Warehouse(tmp_path / "w.duckdb") as warehouse:
+        report = run_ingest(source, warehouse, mode="incremental")
         table = report.tables[0]
         assert report.ok, (declared, table.error)
         result = reconcile_table(source, warehouse, "t")
