@@ -97,10 +97,10 @@ def column_array(name: str, values: Sequence[Any], blank_is_null: bool = False
 
     ``blank_is_null`` reads empty strings as NULL: a spreadsheet's empty cell, not a value.
     """
-    kinds = set(map(type, values))
+    kinds = set(map(_kind, values))
     if blank_is_null and str in kinds and "" in values:
         values = [None if v == "" else v for v in values]
-        kinds = set(map(type, values))
+        kinds = set(map(_kind, values))
     kinds.discard(type(None))
     if not kinds:
         return _text(values), None, None
@@ -124,6 +124,15 @@ def column_array(name: str, values: Sequence[Any], blank_is_null: bool = False
         return _text(values), "TIMESTAMP", None
     names = ", ".join(sorted(k.__name__ for k in kinds))
     return _dirty(name, values, f"mixed value types: {names}")
+
+
+def _kind(value: Any) -> type:
+    """A value's type for deciding its column's, a date/time subclass (PostgreSQL's ±infinity, see
+    ``core.oltp.postgres``) counting as its base type: such a value writes itself as text DuckDB reads."""
+    kind = type(value)
+    if kind not in (dt.datetime, dt.date) and isinstance(value, dt.date):
+        return dt.datetime if isinstance(value, dt.datetime) else dt.date
+    return kind
 
 
 def _single_kind(kind: type, values: Sequence[Any]) -> tuple[Any, str, None] | None:
@@ -161,11 +170,12 @@ def _single_kind(kind: type, values: Sequence[Any]) -> tuple[Any, str, None] | N
 
 
 def _dirty(name: str, values: Sequence[Any], reason: str, array: Any = None):
-    """A text column with, as its example, the first value not of the column's most common type (the
-    odd one out: 'nan' among reals, not the first real), or the first value when all share one type."""
+    """A text column with, as its example, the odd one out: the first value not of the column's most
+    common type ('nan' among reals, not the first real) or beyond 64 bits."""
     present = [v for v in values if v is not None]
-    usual = Counter(map(type, present)).most_common(1)[0][0]
-    example = next((v for v in present if type(v) is not usual), present[0])
+    usual = Counter(map(_kind, present)).most_common(1)[0][0]
+    odd = (v for v in present if _kind(v) is not usual or type(v) is int and not INT64_MIN <= v <= INT64_MAX)
+    example = next(odd, present[0])
     return (array if array is not None else _text(values)), "VARCHAR", DirtyColumn(name, as_text(example)[:80], reason)
 
 

@@ -118,8 +118,9 @@ def source_checksum(source: Source, warehouse: Warehouse, table: str, columns: l
             uncastable = frozenset(c for c in columns if read_as[c] != types[c]
                                    and not _castable(cursor, c, types[c]))  # e.g. BIGINT values into BLOB
             changed.update(uncastable)
+            # What the values are (text, or timestamps that travel as text), not how the batch holds them.
             checks = {c: sql for c in columns if c not in uncastable
-                      and (sql := _changes_sql(c, read_as[c], types[c])) is not None}
+                      and (sql := _changes_sql(c, batch.types.get(c) or read_as[c], types[c])) is not None}
             counts = "".join(f", count(*) FILTER (WHERE {sql})" for sql in checks.values())
             count, checksum, *changes = cursor.execute(
                 f"SELECT count(*), {_hash_sql(columns, types, uncastable)}{counts} FROM __recon").fetchall()[0]

@@ -81,6 +81,8 @@ class IngestReport:
 def encode_watermark(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(getattr(value, "word", None), str):  # PostgreSQL's ±infinity (core.oltp.postgres): the word
+        return json.dumps({"type": "str", "value": value.word})
     if isinstance(value, datetime):
         return json.dumps({"type": "datetime", "value": value.isoformat()})
     if isinstance(value, date):

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from desktop_app.core.errors import SourceError
+from desktop_app.core.oltp import postgres
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 5.0
@@ -127,13 +128,16 @@ def create_engine(spec: SourceSpec) -> sa.Engine:
             poolclass=sa.pool.NullPool,
         )
     try:
-        return sa.create_engine(spec.url, pool_pre_ping=True)
+        engine = sa.create_engine(spec.url, pool_pre_ping=True)
     except sa_exc.NoSuchModuleError:
         raise SourceError(f"Unknown database dialect {spec.url.drivername!r}.",
                           "Use e.g. postgresql+psycopg://, mysql+pymysql:// or sqlite:///.") from None
     except ModuleNotFoundError as err:
         raise SourceError(f"The database driver {err.name!r} for {spec.url.drivername} is not installed.",
                           "Install it into the environment or choose another driver.") from None
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        sa.event.listen(engine, "connect", lambda connection, _record: postgres.register_loaders(connection))
+    return engine
 
 
 def describe_db_error(err: BaseException, spec: SourceSpec) -> SourceError:
