@@ -65,6 +65,8 @@ def as_text(value: Any) -> str:
         return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, dict | list):  # JSON, as for a column of nested values
+        return json.dumps(value, default=str)
     return str(value)
 
 

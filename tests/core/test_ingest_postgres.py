@@ -91,28 +91,29 @@ def test_postgres_full_and_incremental(postgres_url, tmp_path):
 
 
 def test_postgres_json_and_infinite_times_arrive_as_stored(postgres_url, tmp_path):
-    """psycopg parses JSON (a column of objects, arrays and strings arrived as Python's repr) and refuses
-    'infinity' timestamps and dates (the table failed). JSON must stay its text and ±infinity arrive as
-    DuckDB's own infinity, in full and incremental loads, reconciled."""
+    """psycopg parses JSON (a column of objects, arrays and strings arrived as Python's repr) and ranges
+    ('(None, 11)'), and refuses 'infinity' timestamps and dates (the table failed). JSON and ranges must
+    stay PostgreSQL's text and ±infinity arrive as DuckDB's own infinity, in full and incremental loads."""
     engine = sa.create_engine(postgres_url)
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE IF EXISTS valid")
         connection.exec_driver_sql("CREATE TABLE valid (id integer PRIMARY KEY, doc jsonb, until timestamptz, "
-                                   "since timestamp, day date, updated_at timestamp NOT NULL)")
+                                   "since timestamp, day date, span int4range, updated_at timestamp NOT NULL)")
         connection.exec_driver_sql(
             "INSERT INTO valid VALUES "
-            "(1, '{\"a\": 1}', 'infinity', '-infinity', 'infinity', '2025-01-01'), "
-            "(2, '[1, \"x\"]', '2025-01-01 10:00+02', '2025-01-01 10:00', '2025-01-01', '2025-01-01'), "
-            "(3, '\"text\"', NULL, NULL, '-infinity', '2025-01-01'), (4, 'null', NULL, NULL, NULL, '2025-01-01')")
+            "(1, '{\"a\": 1}', 'infinity', '-infinity', 'infinity', '[1,5)', '2025-01-01'), "
+            "(2, '[1, \"x\"]', '2025-01-01 10:00+02', '2025-01-01 10:00', '2025-01-01', '(,10]', '2025-01-01'), "
+            "(3, '\"text\"', NULL, NULL, '-infinity', 'empty', '2025-01-01'), "
+            "(4, 'null', NULL, NULL, NULL, NULL, '2025-01-01')")
     warehouse = tmp_path / "w.duckdb"
     with open_source(postgres_url) as source, Warehouse(warehouse) as wh:
         first = run_ingest(source, wh, tables=["valid"])
     table = first.tables[0]
     assert first.ok and table.reconciliation["status"] == "equal", table.error
     assert rows(warehouse, "select id, doc, until = 'infinity'::TIMESTAMPTZ, since = '-infinity'::TIMESTAMP, "
-                           "day::VARCHAR from raw.valid order by id") == [
-        (1, '{"a": 1}', True, True, "infinity"), (2, '[1, "x"]', False, False, "2025-01-01"),
-        (3, '"text"', None, None, "-infinity"), (4, "null", None, None, None)]
+                           "day::VARCHAR, span from raw.valid order by id") == [
+        (1, '{"a": 1}', True, True, "infinity", "[1,5)"), (2, '[1, "x"]', False, False, "2025-01-01", "(,11)"),
+        (3, '"text"', None, None, "-infinity", "empty"), (4, "null", None, None, None, None)]
     with engine.begin() as connection:
         connection.exec_driver_sql("UPDATE valid SET until = 'infinity', updated_at = '2025-02-01' WHERE id = 2")
     with open_source(postgres_url) as source, Warehouse(warehouse) as wh:

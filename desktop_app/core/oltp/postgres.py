@@ -1,10 +1,11 @@
 """PostgreSQL values Python's drivers would refuse or reshape, read so the warehouse gets them as stored.
 
 psycopg parses ``json``/``jsonb`` into Python objects — a column of objects, arrays and strings then
-arrives as Python's repr ("{'a': 1}"), not JSON — and refuses the timestamps and dates 'infinity'
-and '-infinity' ("timestamp too large"), failing the whole table. Registered on each connection:
-JSON stays its text; an infinite timestamp or date becomes an ``Infinite…`` value, a datetime/date
-that writes itself as the word, which DuckDB reads back as its own infinity.
+arrives as Python's repr ("{'a': 1}"), not JSON — turns ranges into objects that print as Python
+values, and refuses the timestamps and dates 'infinity' and '-infinity' ("timestamp too large"),
+failing the whole table. Registered on each connection: JSON and ranges stay their text; an
+infinite timestamp or date becomes an ``Infinite…`` value, a datetime/date that writes itself as
+the word, which DuckDB reads back as its own infinity.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ import datetime as dt
 from typing import Any
 
 INFINITY_WORDS = {b"infinity": "infinity", b"-infinity": "-infinity"}
+# Read as PostgreSQL writes them: JSON as JSON, ranges as '[1,5)' (psycopg's Range objects would print
+# as Python values, '(None, 11)' for PostgreSQL's '(,11)').
+RANGES = ("int4range", "int8range", "numrange", "daterange", "tsrange", "tstzrange")
+TEXT_TYPES = ("json", "jsonb", *RANGES, *(name.replace("range", "multirange") for name in RANGES))
 
 
 class InfiniteDatetime(dt.datetime):
@@ -61,7 +66,7 @@ def register_loaders(connection: Any) -> None:
         return Loader
 
     adapters = connection.adapters
-    for name in ("json", "jsonb"):
+    for name in TEXT_TYPES:
         adapters.register_loader(name, TextLoader)
     adapters.register_loader("timestamp", with_infinity(TimestampLoader, lambda w: infinite_datetime(w, False)))
     adapters.register_loader("timestamptz", with_infinity(TimestamptzLoader, lambda w: infinite_datetime(w, True)))
