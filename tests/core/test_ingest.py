@@ -135,6 +135,22 @@ def test_a_without_rowid_table_loads_and_keeps_in_step_through_the_general_path(
     assert rows(warehouse, "select count(*), sum(n) from raw.k") == [(998, sum(range(2, 1000)) - 5 - 1)]
 
 
+def test_a_column_named_rowid_does_not_hide_the_row_id(tmp_path):
+    """Chunks are cut by SQLite's row id; a column named rowid hid it, chunks were cut by that column and
+    only the first 100,000 rows arrived. With all three names taken, the table takes the Arrow path."""
+    source = tmp_path / "rowid.sqlite"
+    with sqlite3.connect(source) as db:
+        db.execute("create table t (rowid text, x integer)")
+        db.executemany("insert into t values ('same', ?)", [(i,) for i in range(250_000)])
+        db.execute('create table u ("rowid" integer, "OID" integer, "_rowid_" integer, x integer)')
+        db.executemany("insert into u values (1, 1, 1, ?)", [(i,) for i in range(1_000)])
+    report = ingest(source, tmp_path / "w.duckdb")
+    t, u = sorted(report.tables, key=lambda r: r.table)
+    assert report.ok and t.rows_read == 250_000 and not any("general path" in n for n in t.notes)
+    assert rows(tmp_path / "w.duckdb", "select count(*), sum(x) from raw.t") == [(250_000, sum(range(250_000)))]
+    assert u.rows_read == 1_000 and any("hide SQLite's row id" in n for n in u.notes)
+
+
 def test_reconcile_sees_values_a_warehouse_type_changed(tmp_path):
     """The source side is cast to the warehouse's types before hashing, so a lossy type would hide
     the very change it made. Here the warehouse columns are retyped by hand the way a lenient load

@@ -252,12 +252,14 @@ class _Chunks:
 
 
 def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: str = "",
-                  rowid_alias: str | None = None, numbers_in_text: frozenset[str] = frozenset()) -> tuple[str, str]:
+                  rowid_alias: str | None = None, numbers_in_text: frozenset[str] = frozenset(),
+                  rowid: str = "rowid") -> tuple[str, str]:
     """The first chunk's query and the next ones' (after the last rowid, one more parameter).
 
     Each returns (csv text, row count, last rowid, misplaced) for up to CHUNK_ROWS rows. The next
     ones say ``rowid > ?`` plainly so SQLite seeks straight to it; a form like ``? IS NULL OR rowid
     > ?`` would make it walk the table from the start for every chunk (quadratic in the table's size).
+    ``rowid`` is the name of SQLite's row id that no column of the table hides (``row_id_name``).
 
     ``misplaced`` is 1 when a row holds a value its column cannot render exactly (see ``_misplaced``).
     Such a table is for the Arrow path, which sees each value's type and reports the column.
@@ -268,17 +270,17 @@ def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: 
     misplaced = ", (" + " OR ".join(f"({test})" for test in tests) + ") AS misplaced" if tests else ""
     # The filter runs as a subquery so SQLite can answer it from an index (e.g. updated_at's) and
     # then seek the matching rows by rowid, instead of scanning the whole table in rowid order.
-    conditions = [f"rowid IN (SELECT rowid FROM {_sqlite_quote(table)} WHERE {where})"] if where else []
+    conditions = [f"{rowid} IN (SELECT {rowid} FROM {_sqlite_quote(table)} WHERE {where})"] if where else []
 
     def query(after: bool) -> str:
-        clauses = conditions + (["rowid > ?"] if after else [])
+        clauses = conditions + ([f"{rowid} > ?"] if after else [])
         condition = f"WHERE {' AND '.join(clauses)} " if clauses else ""
         # As a BLOB the text reaches Python as bytes and goes to the file as is: no decoding to str
         # and encoding back (≈ 0.2 s per 100 MB, holding the GIL).
         return (f"SELECT CAST(group_concat(line, char(10)) AS BLOB), count(*), max(rid), "
                 f"{'max(misplaced)' if misplaced else '0'} FROM ("
-                f"SELECT rowid AS rid, {expression} AS line{misplaced} FROM {_sqlite_quote(table)} "
-                f"{condition}ORDER BY rowid LIMIT {CHUNK_ROWS})")
+                f"SELECT {rowid} AS rid, {expression} AS line{misplaced} FROM {_sqlite_quote(table)} "
+                f"{condition}ORDER BY {rowid} LIMIT {CHUNK_ROWS})")
     return query(False), query(True)
 
 
@@ -292,6 +294,7 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
     types = dict(types)
     rowid_alias = _rowid_alias(db, table)
     declared = dict(db.execute("SELECT name, type FROM pragma_table_info(?)", (table,)).fetchall())
+    rowid = row_id_name(declared)
     numbers_in_text = frozenset(c for c in columns if not text_affinity(declared.get(c, "")))
     dirty: dict[str, DirtyColumn] = {}
     notes: list[str] = []
@@ -303,8 +306,8 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
             cancel.raise_if_cancelled()
             result = FastResult(types=types)
             created = False
-            chunks = _Chunks(db, chunk_queries(table, columns, types, where, rowid_alias, numbers_in_text), params,
-                             Path(folder), cancel)
+            chunks = _Chunks(db, chunk_queries(table, columns, types, where, rowid_alias, numbers_in_text, rowid),
+                             params, Path(folder), cancel)
             try:
                 for path, count, controls, misplaced in chunks:
                     cancel.raise_if_cancelled()
@@ -343,7 +346,7 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
             except sqlite3.OperationalError as err:
                 if "interrupt" in str(err):
                     raise Cancelled() from None
-                if "no such column: rowid" in str(err):  # chunks are cut by rowid
+                if f"no such column: {rowid}" in str(err):  # chunks are cut by the row id
                     raise Unsupported("a WITHOUT ROWID table") from None
                 raise Unsupported(str(err)) from None
             except duckdb.InvalidInputException as err:
@@ -441,6 +444,16 @@ def _diagnose(cursor, path: Path, columns: list[str], types: dict[str, str],
             new_type, check = (widen(kind, "DOUBLE") if as_double is not None and kind == "BIGINT" else VARCHAR), ""
         found[name] = (new_type, check, example[:80])
     return found
+
+
+def row_id_name(columns) -> str:
+    """The name of SQLite's row id in a table with these columns: ``rowid``, unless a column of that name
+    hides it (then the chunks would be cut by that column, and rows lost); then ``_rowid_`` or ``oid``."""
+    taken = {c.lower() for c in columns}
+    for name in ("rowid", "_rowid_", "oid"):
+        if name not in taken:
+            return name
+    raise Unsupported("its columns rowid, _rowid_ and oid hide SQLite's row id")
 
 
 def _rowid_alias(db, table: str) -> str | None:
