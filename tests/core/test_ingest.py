@@ -151,6 +151,33 @@ def test_a_column_named_rowid_does_not_hide_the_row_id(tmp_path):
     assert u.rows_read == 1_000 and any("hide SQLite's row id" in n for n in u.notes)
 
 
+def test_integers_beyond_2_53_never_meet_reals_in_a_double_column(tmp_path, monkeypatch):
+    """Integers and reals share DOUBLE, unless an integer would be rounded by it: then text. That held inside
+    one batch; across batches (Arrow path) and across loads (an incremental update) the column became
+    DOUBLE and 9223372036854775807 came out as 9223372036854775808."""
+    from desktop_app.core.ingest import extract
+
+    monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", False)
+    monkeypatch.setattr(extract, "BATCH_ROWS", 10)
+    monkeypatch.setattr(extract.SourceReader.batches, "__defaults__", (10,))
+    source, warehouse = tmp_path / "s.sqlite", tmp_path / "w.duckdb"
+    with sqlite3.connect(source) as db:
+        db.execute("create table a (id integer primary key, v, updated_at text)")  # batches: ints, then reals
+        db.executemany("insert into a values (?, ?, '2024-01-01 00:00:00')",
+                       [(i, 2**62 + 1 if i == 3 else (i if i <= 10 else i / 2)) for i in range(1, 31)])
+        db.execute("create table b (id integer primary key, v, updated_at text)")  # reals; an integer comes later
+        db.executemany("insert into b values (?, ?, '2024-01-01 00:00:00')", [(i, i / 2) for i in range(1, 31)])
+    assert ingest(source, warehouse).ok
+    with sqlite3.connect(source) as db:
+        db.execute("update b set v = 9223372036854775807, updated_at = '2024-02-01 00:00:00' where id = 5")
+    report = ingest(source, warehouse, mode="incremental")
+    assert report.ok
+    assert rows(warehouse, "select v from raw.a where id = 3") == [(str(2**62 + 1),)]
+    assert rows(warehouse, "select v from raw.b where id in (4, 5) order by id") == [("2.0",), ("9223372036854775807",)]
+    with open_source(str(source)) as src, Warehouse(warehouse) as wh:
+        assert reconcile_table(src, wh, "a").equal and reconcile_table(src, wh, "b").equal
+
+
 def test_reconcile_sees_values_a_warehouse_type_changed(tmp_path):
     """The source side is cast to the warehouse's types before hashing, so a lossy type would hide
     the very change it made. Here the warehouse columns are retyped by hand the way a lenient load

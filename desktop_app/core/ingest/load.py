@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from desktop_app.core.arrow_rows import Batch, DirtyColumn
+from desktop_app.core.arrow_rows import EXACT_FLOAT_INT, Batch, DirtyColumn
 from desktop_app.core.ingest.temporal import iso_sql
 from desktop_app.core.ingest.types import VARCHAR, widen
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
@@ -68,6 +68,14 @@ class BatchTable:
                 self.cursor.execute(f"ALTER TABLE {self.name} ADD COLUMN {quote(name)} {self.types[name]}")
                 continue
             wider = widen(self.types[name], kind)
+            if wider == "DOUBLE" and self.types[name] != "DOUBLE":  # the table's integers would become DOUBLE
+                wider = VARCHAR if integers_round_as_double(self.cursor, self.name, name) else wider
+            elif wider == "DOUBLE" and kind == "BIGINT":  # the batch's integers would
+                self.cursor.register("__widening", batch.data)
+                try:
+                    wider = VARCHAR if integers_round_as_double(self.cursor, "__widening", name) else wider
+                finally:
+                    self.cursor.unregister("__widening")
             if wider != self.types[name]:
                 self._alter(name, wider)
         self._insert(batch)
@@ -199,6 +207,9 @@ def merge_stage(cursor: duckdb.DuckDBPyConnection, table: str, stage_name: str, 
                                       f"its source text")
         else:
             wider = widen(target.types[name], kind)
+            if wider == "DOUBLE" and {target.types[name], kind} == {"BIGINT", "DOUBLE"}:
+                integers = target_name if target.types[name] == "BIGINT" else stage_name
+                wider = VARCHAR if integers_round_as_double(cursor, integers, name) else wider
             if wider != target.types[name]:
                 target._alter(name, wider)
     stats.notes.extend(f"widened {w}" for w in target.widened)
@@ -220,6 +231,16 @@ def merge_stage(cursor: duckdb.DuckDBPyConnection, table: str, stage_name: str, 
         stats.updated += len(rows) - inserted
     cursor.execute(f"DROP TABLE {stage_name}")
     return dict(target.types)
+
+
+def integers_round_as_double(cursor, relation: str, column: str) -> bool:
+    """Whether an integer of ``relation.column`` would change as a DOUBLE (beyond 2^53, most do): then
+    integers and reals meet in a text column instead, like the Arrow rows of one batch do."""
+    c = quote(column)
+    changed = cursor.execute(f"SELECT count(*) FROM {relation} WHERE ({c} > {EXACT_FLOAT_INT} OR {c} < "
+                             f"-{EXACT_FLOAT_INT}) AND TRY_CAST(CAST({c} AS DOUBLE) AS HUGEINT) IS DISTINCT FROM {c}"
+                             ).fetchall()[0][0]
+    return bool(changed)
 
 
 def delete_missing(cursor: duckdb.DuckDBPyConnection, table: str, key_columns: tuple[str, ...],
