@@ -188,6 +188,27 @@ def test_stage2_input_errors_name_the_file_sheet_and_column(modelled, tmp_path):
     assert not (tmp_path / INTERMEDIATE).exists()
 
 
+@pytest.mark.parametrize(("sheet", "column", "typed", "message"), [
+    ("order_items", "unit_price_cents", "twelve", r"unit_price_cents of the order_items sheet .* not whole numbers "
+                                                  r"\(e.g. 'twelve'\)"),
+    ("order_items", "quantity", 2.5, r"quantity of the order_items sheet .* not whole numbers \(e.g. '2.5'\)"),
+    ("orders", "placed_at", "last tuesday", r"placed_at of the orders sheet .* not dates \(e.g. 'last tuesday'\)"),
+])
+def test_hand_edited_raw_export_gets_a_clear_error(modelled, tmp_path, sheet, column, typed, message):
+    """Stage 2 read such cells with a database cast: text failed with DuckDB's conversion error, and a
+    fraction in a whole-number column would have been rounded."""
+    _, out, _ = modelled
+    book = openpyxl.load_workbook(out / RAW_EXPORT)
+    header = [c.value for c in book[sheet][1]]
+    book[sheet].cell(row=4, column=header.index(column) + 1, value=typed)
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    with pytest.raises(ExportError, match=message) as raised:
+        transform(edited, tmp_path)
+    assert "Correct the cell" in raised.value.hint
+    assert not (tmp_path / INTERMEDIATE).exists()
+
+
 def test_hand_edited_intermediate_gets_a_clear_error_and_blank_cells_are_empty(modelled, tmp_path):
     """Stage 3 reads what the analyst's workbook holds: text typed into a number column is named, not dropped."""
     from desktop_app.core.excel.report import build_report

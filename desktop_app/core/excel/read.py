@@ -82,6 +82,23 @@ def load_sheet(con: duckdb.DuckDBPyConnection, book: CalamineWorkbook, path: Pat
     return count
 
 
+def require_types(con: duckdb.DuckDBPyConnection, relation: str, path: Path, sheet: str, kinds: dict[str, str],
+                  hint: str) -> None:
+    """Every value of these columns of a loaded sheet is of its kind (BIGINT: a whole number; TIMESTAMP: a
+    date): a workbook changed by hand gets an error naming the sheet, column and a value, never a
+    database error or a silently rounded or dropped line."""
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {relation})").fetchall())
+    for column, kind in kinds.items():
+        q = quote(column)
+        fractional = f" OR {q} <> round({q})" if types.get(column) == "DOUBLE" and kind == "BIGINT" else ""
+        example, count = con.execute(
+            f"SELECT any_value(CAST({q} AS VARCHAR)), count(*) FROM {relation} WHERE {q} IS NOT NULL AND "
+            f"(TRY_CAST({q} AS {kind}) IS NULL{fractional})").fetchall()[0]
+        if count:
+            raise ExportError(f"Column {column} of the {sheet} sheet in {path} has {count:,} value(s) that are not "
+                              f"{'dates' if kind == 'TIMESTAMP' else 'whole numbers'} (e.g. {example!r}).", hint)
+
+
 def _column_names(header_row: list) -> list[str]:
     """Header cells as distinct, non-empty column names (``column_3`` for a blank one, ``name_2`` for a repeat)."""
     names: list[str] = []

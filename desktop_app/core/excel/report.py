@@ -20,8 +20,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from desktop_app import __version__
-from desktop_app.core.errors import ExportError
-from desktop_app.core.excel.read import load_sheet, open_workbook
+from desktop_app.core.excel.read import load_sheet, open_workbook, require_types
 from desktop_app.core.excel.safety import FORMULA_LIKE, atomic_target
 from desktop_app.core.excel.stages import FINAL_REPORT, StageResult
 from desktop_app.core.olap.warehouse import quote
@@ -117,18 +116,8 @@ def _typed_lines(con: duckdb.DuckDBPyConnection, sheet_table: str, path: Path) -
     """The sheet's columns as the report needs them; a cell that is not a whole number (or a month) is an
     error naming its column, never a silently dropped line."""
     whole = ("order_id", "customer_id", "product_id", "quantity", "line_revenue_cents")
-    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {sheet_table})").fetchall())
-    for column in (*whole, "order_month"):
-        kind = "TIMESTAMP" if column == "order_month" else "BIGINT"
-        q = quote(column)
-        fractional = f" OR {q} <> round({q})" if types[column] == "DOUBLE" and kind == "BIGINT" else ""
-        bad = con.execute(
-            f"SELECT any_value(CAST({q} AS VARCHAR)), count(*) FROM {sheet_table} WHERE {q} IS NOT NULL AND "
-            f"(TRY_CAST({q} AS {kind}) IS NULL{fractional})").fetchall()[0]
-        if bad[1]:
-            raise ExportError(f"Column {column} of the order_lines sheet in {path} has {bad[1]:,} value(s) that are "
-                              f"not {'dates' if kind == 'TIMESTAMP' else 'whole numbers'} (e.g. {bad[0]!r}).",
-                              "The workbook was changed by hand; re-run the intermediate stage.")
+    require_types(con, sheet_table, path, "order_lines", {**dict.fromkeys(whole, "BIGINT"), "order_month": "TIMESTAMP"},
+                  "The workbook was changed by hand; re-run the intermediate stage.")
     casts = ", ".join(f"CAST({quote(c)} AS BIGINT) AS {quote(c)}" for c in whole)
     con.execute(f"""CREATE TABLE lines AS SELECT {casts}, CAST(order_month AS TIMESTAMP) AS order_month,
                     CAST(customer_name AS VARCHAR) AS customer_name, CAST(country_code AS VARCHAR) AS country_code,

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from desktop_app.core.arrow_rows import rows_to_batch
-from desktop_app.core.excel.read import load_sheet, open_workbook
+from desktop_app.core.excel.read import load_sheet, open_workbook, require_types
 from desktop_app.core.excel.safety import atomic_target
 from desktop_app.core.excel.stages import INTERMEDIATE, RAW_EXPORT, StageResult
 from desktop_app.core.excel.xlsx_stream import StreamingWorkbook
@@ -30,6 +30,14 @@ REQUIRED = {
     "products": ("product_id", "name", "category_id"),
     "categories": ("category_id", "parent_id", "name"),
     "customers": ("customer_id", "first_name", "last_name", "country_code"),
+}
+# What the clean step reads as numbers and times; checked first, so a hand-edited cell is a clear error.
+TYPED = {
+    "orders": {"order_id": "BIGINT", "customer_id": "BIGINT", "placed_at": "TIMESTAMP"},
+    "order_items": dict.fromkeys(REQUIRED["order_items"], "BIGINT"),
+    "products": {"product_id": "BIGINT", "category_id": "BIGINT"},
+    "categories": {"category_id": "BIGINT", "parent_id": "BIGINT"},
+    "customers": {"customer_id": "BIGINT"},
 }
 REVENUE_STATUSES = ("paid", "shipped", "delivered")  # the same rule as the models' revenue_statuses var
 
@@ -145,6 +153,8 @@ def transform(stage1: Path, out_dir: Path, *, report: Report = NULL_REPORT,
             cancel.raise_if_cancelled()
             report(Progress("excel", index, len(REQUIRED) + len(STEPS) + 1, f"Reading {sheet}", "intermediate"))
             load_sheet(con, book, stage1, sheet, f"read_{sheet}", required, cancel)
+            require_types(con, f"read_{sheet}", stage1, sheet, TYPED[sheet],
+                          "Correct the cell, or run the raw export again to write the workbook afresh.")
             tables[sheet] = f"read_{sheet}"
         steps = []
         for index, step in enumerate(STEPS):
