@@ -84,7 +84,7 @@ def _reconcile(args: argparse.Namespace, cancel: CancelToken) -> int:
     from desktop_app.core.oltp.inspect import list_tables
     from desktop_app.core.oltp.source import open_source
 
-    with open_source(args.oltp) as source, Warehouse(args.warehouse) as warehouse:
+    with open_source(args.oltp) as source, Warehouse(args.warehouse, must_exist=True) as warehouse:
         loaded = warehouse.raw_tables()
         tables = _tables(args.tables) or [t for t in list_tables(source) if t in loaded]
         missing = [t for t in tables if t not in loaded]

@@ -69,7 +69,7 @@ def handle(args: argparse.Namespace, cancel: CancelToken, command: str) -> int:
 
     project = args.project or sql_project_dir()
     args.json = getattr(args, "json", False)
-    with Warehouse(args.warehouse) as warehouse:
+    with Warehouse(args.warehouse, must_exist=command != "seed") as warehouse:  # dbt seed may start one
         if command == "ls":
             parsed = parse_project(project, warehouse, cli_vars=_vars(args.vars))
             nodes = list_nodes(parsed, "ls", args.select, args.exclude)

@@ -64,3 +64,16 @@ def test_the_ingest_summary_keeps_every_figure_whole_on_an_80_column_terminal(tm
          "--json"], capture_output=True, text=True, check=True).stdout)
     for table in report["tables"]:
         assert f"{table['rows_read']:,}" in text and table["table"] in text
+
+
+def test_commands_that_read_a_warehouse_refuse_a_missing_one_and_create_nothing(tmp_path, capsys):
+    missing = tmp_path / "typo.duckdb"
+    shop = tmp_path / "shop.sqlite"
+    assert main(["seed", "--oltp", str(shop), "--scale", "0.002", "--seed", "3"]) == 0
+    for command in (["excel", "--warehouse", str(missing), "--out", str(tmp_path)],
+                    ["build", "--warehouse", str(missing)],
+                    ["reconcile", "--oltp", str(shop), "--warehouse", str(missing)]):
+        assert main(command) == 1, command
+        err = capsys.readouterr().err
+        assert f"No warehouse at {missing}" in err and "Traceback" not in err
+        assert not missing.exists(), command

@@ -100,12 +100,15 @@ def _describe_open_error(path: Path, err: duckdb.Error) -> WarehouseError:
 class Warehouse:
     """An open warehouse file. Use as a context manager, or call ``close()``."""
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, must_exist: bool = False) -> None:
+        """``must_exist``: for work that reads a warehouse, so a mistyped path is an error instead of a new,
+        empty warehouse file left behind."""
         self.path = Path(path).expanduser()
         if self.path.is_dir():
             raise WarehouseError(f"{self.path} is a folder.", "Give a file name such as warehouse.duckdb.")
-        if read_only and not self.path.exists():
-            raise WarehouseError(f"No warehouse at {self.path}.", "Run `oltp-olap ingest` first to create it.")
+        if (read_only or must_exist) and not self.path.exists():
+            raise WarehouseError(f"No warehouse at {self.path}.",
+                                 "Check the path, or run `oltp-olap ingest` first to create it.")
         if not self.path.parent.exists():
             raise WarehouseError(f"The folder {self.path.parent} does not exist.", "Create it or choose another path.")
         try:
