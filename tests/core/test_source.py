@@ -34,6 +34,16 @@ def test_inspect_lists_tables_counts_columns_and_keys(pristine_shop):
     assert info.table("customers").column("email").nullable is False
 
 
+def test_a_column_declared_without_a_type_says_so(tmp_path):
+    """SQLite allows a column without a type; SQLAlchemy calls that NULL, which reads as 'only NULLs'."""
+    path = tmp_path / "untyped.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("create table t (id integer primary key, anything, note text)")
+    with open_source(str(path)) as source:
+        columns = {c.name: c.declared_type for c in inspect_source(source).tables[0].columns}
+    assert columns == {"id": "INTEGER", "anything": "", "note": "TEXT"}
+
+
 def test_sqlite_url_and_path_are_the_same_source(pristine_shop):
     with open_source(f"sqlite:///{pristine_shop}") as a, open_source(str(pristine_shop)) as b:
         assert list_tables(a) == list_tables(b)

@@ -123,6 +123,10 @@ def inspect_source(source: Source, *, tables: list[str] | None = None, with_coun
 
 
 def _declared_type(sa_type: sa.types.TypeEngine) -> str:
+    """The column's declared type as text; empty for a column declared without one (SQLite allows it,
+    and SQLAlchemy's name for that, NULL, reads as if the column held only NULLs)."""
+    if isinstance(sa_type, sa.types.NullType):
+        return ""
     try:
         return str(sa_type)
     except Exception:  # noqa: BLE001 - some dialect types cannot render without a dialect

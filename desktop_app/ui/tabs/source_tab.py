@@ -159,7 +159,7 @@ class SourceTab(QWidget):
         for col in table.columns:
             key = " ".join(filter(None, ["PK" if col.primary_key else "", fk_of.get(col.name, "")]))
             self.columns.addTopLevelItem(QTreeWidgetItem(
-                [col.name, col.declared_type, "yes" if col.nullable else "no", col.default or "", key]))
+                [col.name, col.declared_type or "(no type)", "yes" if col.nullable else "no", col.default or "", key]))
         for i in range(5):
             self.columns.resizeColumnToContents(i)
 
