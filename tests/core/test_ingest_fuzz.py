@@ -68,49 +68,22 @@ def change_randomly(path, seed: int, declared: list[str], count: int) -> None:
                    (count + 5, "2024-02-01 00:00:00", *(a_value(rng, d) for d in declared)))
 
 
-@pytest.mark.parametrize("seed", range(60))
-@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "arrow"])
-def test_every_load_of_a_random_table_reconciles(tmp_path, monkeypatch, seed, fast_path):
-    monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
-    declared, _ = random_table(tmp_path / "s.sqlite", seed)
+def load_and_reconcile(tmp_path, mode: str, context: tuple) -> None:
+    """Load ``t`` from tmp_path/s.sqlite into tmp_path/w.duckdb and check it against the source."""
     with open_source(str(tmp_path / "s.sqlite")) as source, Warehouse(tmp_path / "w.duckdb") as warehouse:
-        report = run_ingest(source, warehouse)
+        report = run_ingest(source, warehouse, mode=mode)
         table = report.tables[0]
-        assert report.ok, (declared, table.error)
+        assert report.ok, (*context, table.error)
         result = reconcile_table(source, warehouse, "t")
-        assert result.equal, (declared, result.detail, table.notes)
+        assert result.equal, (*context, result.detail, table.notes)
 
 
-@pytest.mark.parametrize("seed", range(30))
-@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "arrow"])
-def test_an_incremental_load_after_random_changes_reconciles(tmp_path, monkeypatch, seed, fast_path):
-    monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
-    source_path = tmp_path / "s.sqlite"
-    declared, count = random_table(source_path, seed)
-    with open_source(str(source_path)) as source, Warehouse(tmp_path / "w.duckdb") as warehouse:
-        assert run_ingest(source, warehouse).ok
-    change_randomly(source_path, seed, declared, count)
-    with open_source(str(source_path)) as source, Warehouse(tmp_path / "w.duckdb") as warehouse:
-        report = run_ingest(source, warehouse, mode="incremental")
-        table = report.tables[0]
-        assert report.ok, (declared, table.error)
-        result = reconcile_table(source, warehouse, "t")
-        assert result.equal, (declared, result.detail, table.notes)
-
-
-@pytest.mark.parametrize("seed", range(20))
-@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "arrow"])
-def test_an_incremental_load_after_a_random_new_column_reconciles(tmp_path, monkeypatch, seed, fast_path):
-    """Schema drift with odd values: a column of a random declared type is added and filled in a few rows,
-    and an odd value lands in an existing column (an integer beyond 2^53 among reals, say)."""
-    monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
-    source_path = tmp_path / "s.sqlite"
-    declared, count = random_table(source_path, seed)
-    with open_source(str(source_path)) as source, Warehouse(tmp_path / "w.duckdb") as warehouse:
-        assert run_ingest(source, warehouse).ok
+def add_random_column(path, seed: int, declared: list[str], count: int) -> str:
+    """A column of a random declared type, filled in a few rows, and an odd value in an existing column
+    (an integer beyond 2^53 among reals, say); returns the new column's declared type."""
     rng = random.Random(seed + 77)
     added = rng.choice(DECLARED)
-    with sqlite3.connect(source_path) as db:
+    with sqlite3.connect(path) as db:
         db.execute(f"alter table t add column extra {added}")
         for row in rng.sample(range(1, count), min(count - 1, 5)):
             db.execute("update t set extra = ?, updated_at = '2024-03-01 00:00:00' where id = ?",
@@ -118,9 +91,33 @@ def test_an_incremental_load_after_a_random_new_column_reconciles(tmp_path, monk
         column = rng.randrange(len(declared))
         db.execute(f"update t set c{column} = ?, updated_at = '2024-03-01 00:00:00' where id = 1",
                    (a_value(rng, declared[column]),))
-    with open_source(str(source_path)) as source, Warehouse(tmp_path / "w.duckdb") as warehouse:
-        report = run_ingest(source, warehouse, mode="incremental")
-        table = report.tables[0]
-        assert report.ok, (declared, added, table.error)
-        result = reconcile_table(source, warehouse, "t")
-        assert result.equal, (declared, added, result.detail, table.notes)
+    return added
+
+
+@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "arrow"])
+def test_every_load_of_a_random_table_reconciles(tmp_path, monkeypatch, seed, fast_path):
+    monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
+    declared, _ = random_table(tmp_path / "s.sqlite", seed)
+    load_and_reconcile(tmp_path, "full", (declared,))
+
+
+@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "arrow"])
+def test_an_incremental_load_after_random_changes_reconciles(tmp_path, monkeypatch, seed, fast_path):
+    monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
+    declared, count = random_table(tmp_path / "s.sqlite", seed)
+    load_and_reconcile(tmp_path, "full", (declared,))
+    change_randomly(tmp_path / "s.sqlite", seed, declared, count)
+    load_and_reconcile(tmp_path, "incremental", (declared,))
+
+
+@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "arrow"])
+def test_an_incremental_load_after_a_random_new_column_reconciles(tmp_path, monkeypatch, seed, fast_path):
+    """Schema drift with odd values."""
+    monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
+    declared, count = random_table(tmp_path / "s.sqlite", seed)
+    load_and_reconcile(tmp_path, "full", (declared,))
+    added = add_random_column(tmp_path / "s.sqlite", seed, declared, count)
+    load_and_reconcile(tmp_path, "incremental", (declared, added))

@@ -62,23 +62,32 @@ class BatchTable:
             for name, kind in incoming.items():
                 self.types[name] = kind
             return self._create_and_insert(batch)
-        for name, kind in incoming.items():
-            if name not in self.types:
-                self.types[name] = kind or self.fallback.get(name, VARCHAR)
-                self.cursor.execute(f"ALTER TABLE {self.name} ADD COLUMN {quote(name)} {self.types[name]}")
-                continue
-            wider = widen(self.types[name], kind)
-            if wider == "DOUBLE" and self.types[name] != "DOUBLE":  # the table's integers would become DOUBLE
-                wider = VARCHAR if integers_round_as_double(self.cursor, self.name, name) else wider
-            elif wider == "DOUBLE" and kind == "BIGINT":  # the batch's integers would
-                self.cursor.register("__widening", batch.data)
-                try:
-                    wider = VARCHAR if integers_round_as_double(self.cursor, "__widening", name) else wider
-                finally:
-                    self.cursor.unregister("__widening")
-            if wider != self.types[name]:
-                self._alter(name, wider)
+        self.cursor.register("__widening", batch.data)
+        try:
+            for name, kind in incoming.items():
+                if name not in self.types:
+                    self.types[name] = kind or self.fallback.get(name, VARCHAR)
+                    self.cursor.execute(f"ALTER TABLE {self.name} ADD COLUMN {quote(name)} {self.types[name]}")
+                else:
+                    self.widen_for(name, kind, "__widening")
+        finally:
+            self.cursor.unregister("__widening")
         self._insert(batch)
+
+    def widen_for(self, name: str, kind: str | None, incoming: str) -> None:
+        """Widen column ``name`` to also hold the ``kind`` values of relation ``incoming`` (a batch, a stage).
+
+        Integers and reals meet in DOUBLE, unless DOUBLE would round an integer of either side (beyond
+        2^53): then in text, as they do within one batch (``core.arrow_rows``).
+        """
+        current = self.types[name]
+        wider = widen(current, kind)
+        if wider == "DOUBLE" and {current, kind} == {"BIGINT", "DOUBLE"}:
+            integers = self.name if current == "BIGINT" else incoming
+            if integers_round_as_double(self.cursor, integers, name):
+                wider = VARCHAR
+        if wider != current:
+            self._alter(name, wider)
 
     def _alter(self, column: str, new_type: str) -> None:
         old = self.types[column]
@@ -206,12 +215,7 @@ def merge_stage(cursor: duckdb.DuckDBPyConnection, table: str, stage_name: str, 
                                       f"(e.g. {example!r}); the table was reloaded in full so every value keeps "
                                       f"its source text")
         else:
-            wider = widen(target.types[name], kind)
-            if wider == "DOUBLE" and {target.types[name], kind} == {"BIGINT", "DOUBLE"}:
-                integers = target_name if target.types[name] == "BIGINT" else stage_name
-                wider = VARCHAR if integers_round_as_double(cursor, integers, name) else wider
-            if wider != target.types[name]:
-                target._alter(name, wider)
+            target.widen_for(name, kind, stage_name)
     stats.notes.extend(f"widened {w}" for w in target.widened)
     match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key_columns)
     # Rows re-read at the watermark boundary may be unchanged: only rows that differ count as updates.
@@ -234,8 +238,7 @@ def merge_stage(cursor: duckdb.DuckDBPyConnection, table: str, stage_name: str, 
 
 
 def integers_round_as_double(cursor, relation: str, column: str) -> bool:
-    """Whether an integer of ``relation.column`` would change as a DOUBLE (beyond 2^53, most do): then
-    integers and reals meet in a text column instead, like the Arrow rows of one batch do."""
+    """Whether an integer of ``relation.column`` would change as a DOUBLE (beyond 2^53, most do)."""
     c = quote(column)
     changed = cursor.execute(f"SELECT count(*) FROM {relation} WHERE ({c} > {EXACT_FLOAT_INT} OR {c} < "
                              f"-{EXACT_FLOAT_INT}) AND TRY_CAST(CAST({c} AS DOUBLE) AS HUGEINT) IS DISTINCT FROM {c}"

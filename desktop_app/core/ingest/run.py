@@ -29,6 +29,7 @@ from desktop_app.core.ingest.sqlite_table import load_full_sqlite, load_incremen
 from desktop_app.core.ingest.types import declared_fallback
 from desktop_app.core.olap.warehouse import META_SCHEMA, RAW_SCHEMA, Warehouse
 from desktop_app.core.oltp.inspect import TableInfo, inspect_source, list_tables
+from desktop_app.core.oltp.postgres import InfiniteDate, InfiniteDatetime
 from desktop_app.core.oltp.source import Source, describe_db_error
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
@@ -81,7 +82,7 @@ class IngestReport:
 def encode_watermark(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(getattr(value, "word", None), str):  # PostgreSQL's ±infinity (core.oltp.postgres): the word
+    if isinstance(value, InfiniteDatetime | InfiniteDate):  # PostgreSQL's ±infinity: the word, which it reads back
         return json.dumps({"type": "str", "value": value.word})
     if isinstance(value, datetime):
         return json.dumps({"type": "datetime", "value": value.isoformat()})
@@ -243,6 +244,7 @@ def _ingest_table(source: Source, warehouse: Warehouse, cursor: duckdb.DuckDBPyC
     job = _TableJob(source, warehouse, cursor, run_id, info, plan, state, effective, exists, fallback,
                     source_columns, cancel, on_batch, set_expected)
     recon: Reconciliation | None = None
+
     def load_table():
         nonlocal done
         if source.spec.sqlite_path is not None and SQLITE_FAST_PATH:

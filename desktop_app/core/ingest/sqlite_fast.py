@@ -8,13 +8,14 @@ reader parses the previous chunk straight into the typed target table with one `
 ``sqlite3`` releases the GIL while SQLite works, so the two halves use both cores.
 
 Types are optimistic: the declared type says BIGINT/DOUBLE/BLOB/VARCHAR, and the first rows of the
-first chunk decide which text columns are ISO timestamps or dates. Every chunk checks those
-columns against the ISO patterns (DuckDB's own parser would quietly drop a zone offset or a time
-of day). When a value does not fit (a text value in an INTEGER column after 150,000 clean rows, a
-date in another format), DuckDB leaves its row out, the ``INSERT``'s count falls short of SQLite's,
-the chunk is diagnosed, the offending column is pinned to a wider type with the value as an
-example, and the table is read again from the start — inside the same snapshot, so nothing is lost
-or doubled.
+first chunk decide which text columns are ISO timestamps or dates. Every value is checked as it is
+read (DuckDB's own parsers would quietly drop a zone offset, read '0x1A' as 26, round 2.5 into a
+BIGINT). When a value does not fit (a text value in an INTEGER column after 150,000 clean rows, a
+date in another format), DuckDB leaves its row out and the ``INSERT``'s count falls short of
+SQLite's (a date lands as -infinity instead and the table is read again strictly, see
+``_chunk_select``); the chunk is diagnosed, the offending column is pinned to a wider type with the
+value as an example, and the table is read again from the start — inside the same snapshot, so
+nothing is lost or doubled. What the chunk text cannot carry at all goes to the Arrow path.
 """
 
 from __future__ import annotations
@@ -123,10 +124,19 @@ def _misplaced(name: str, kind: str, numbers_possible: bool) -> str | None:
     return f"{column} >= x'' OR typeof({column}) = 'real'" if numbers_possible else None
 
 
-def text_affinity(declared: str) -> bool:
-    """Whether SQLite gives a column of this declared type TEXT affinity (it then stores no numbers)."""
+def affinity(declared: str) -> str:
+    """SQLite's affinity for a declared type, by its own rules in its order: INTEGER, TEXT (stores no
+    numbers: they are converted on insert), BLOB (none: no type, or BLOB), REAL, else NUMERIC."""
     upper = declared.upper()
-    return "INT" not in upper and any(word in upper for word in ("CHAR", "CLOB", "TEXT"))
+    if "INT" in upper:
+        return "INTEGER"
+    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if "BLOB" in upper or not upper:
+        return "BLOB"
+    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
 
 
 def _read_chunk(path: Path, column_types: dict[str, str], options: str = "") -> str:
@@ -292,15 +302,22 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
     The caller holds the SQLite read transaction (one snapshot) and the DuckDB transaction.
     """
     types = dict(types)
-    rowid_alias = _rowid_alias(db, table)
-    declared = dict(db.execute("SELECT name, type FROM pragma_table_info(?)", (table,)).fetchall())
-    rowid = row_id_name(declared)
-    numbers_in_text = frozenset(c for c in columns if not text_affinity(declared.get(c, "")))
+    info = db.execute("SELECT name, type, pk FROM pragma_table_info(?)", (table,)).fetchall()
+    rowid_alias = _rowid_alias(db, table, info)
+    rowid = row_id_name(name for name, _, _ in info)
+    numbers_in_text = frozenset(name for name, declared, _ in info
+                                if name in columns and affinity(declared) != "TEXT")
     dirty: dict[str, DirtyColumn] = {}
     notes: list[str] = []
     checks: dict[str, str] = {}  # how each DATE/TIMESTAMP column's values are checked (core.ingest.temporal)
     screened = False
     strict = False  # see _chunk_select
+
+    def create_target() -> None:
+        cursor.execute(f"DROP TABLE IF EXISTS {target}")
+        column_sql = ", ".join(f"{quote(c)} {types[c]}" for c in columns)
+        cursor.execute(f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {target} ({column_sql})")
+
     with tempfile.TemporaryDirectory(prefix="oltp-olap-chunks-") as folder:
         for _attempt in range(2 * len(columns) + 2):
             cancel.raise_if_cancelled()
@@ -320,9 +337,7 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
                         new_types, checks = screen_temporal(path, columns, types, decide_timestamps)
                         types.update(new_types)
                     if not created:
-                        cursor.execute(f"DROP TABLE IF EXISTS {target}")
-                        column_sql = ", ".join(f"{quote(c)} {types[c]}" for c in columns)
-                        cursor.execute(f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {target} ({column_sql})")
+                        create_target()
                         created = True
                     select = _chunk_select(path, columns, types, checks, strict, controls)
                     inserted = cursor.execute(f"INSERT INTO {target} {select}").fetchall()[0][0]
@@ -358,13 +373,11 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
             finally:
                 chunks.close()
             if not strict and created and _values_lost(cursor, target, types):
-                strict = True  # a date that did not fit became NULL: read again, finding which one
+                strict = True  # a date that did not fit landed as -infinity: read again, finding which one
                 on_chunk(-result.rows)
                 continue
             if not created:  # no rows at all: the declared types stand
-                cursor.execute(f"DROP TABLE IF EXISTS {target}")
-                column_sql = ", ".join(f"{quote(c)} {types[c]}" for c in columns)
-                cursor.execute(f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {target} ({column_sql})")
+                create_target()
             # What landed, before anything else touches the table: the load's reconciliation
             # compares it with the finished table (and SQLite's own row count with both).
             result.checksum = int(warehouse_checksum_of(cursor, target, columns)[1])
@@ -456,13 +469,13 @@ def row_id_name(columns) -> str:
     raise Unsupported("its columns rowid, _rowid_ and oid hide SQLite's row id")
 
 
-def _rowid_alias(db, table: str) -> str | None:
-    """The column that is the table's rowid, which holds only integers, if any.
+def _rowid_alias(db, table: str, info: list[tuple[str, str, int]]) -> str | None:
+    """The column that is the table's rowid, which holds only integers, if any (``info``: the table's
+    (name, declared type, pk) from ``pragma_table_info``).
 
     A lone INTEGER PRIMARY KEY usually is one, but not always (``INTEGER PRIMARY KEY DESC`` is an
     ordinary column that may hold text), so SQLite's own plan for a lookup on it decides.
     """
-    info = db.execute("SELECT name, type, pk FROM pragma_table_info(?)", (table,)).fetchall()
     keys = [(name, kind) for name, kind, pk in info if pk]
     if len(keys) != 1 or keys[0][1].upper() != "INTEGER":
         return None

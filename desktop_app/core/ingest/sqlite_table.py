@@ -12,7 +12,7 @@ import duckdb
 from desktop_app.core.ingest.load import LoadStats, delete_missing, merge_stage, table_types
 from desktop_app.core.ingest.plan import TablePlan
 from desktop_app.core.ingest.reconcile import Reconciliation, warehouse_checksum_of
-from desktop_app.core.ingest.sqlite_fast import _sqlite_quote, load_into
+from desktop_app.core.ingest.sqlite_fast import _sqlite_quote, affinity, load_into
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
 from desktop_app.core.progress import NEVER, CancelToken
 
@@ -31,17 +31,16 @@ class SqliteLoad:
 
 
 def initial_types(declared: dict[str, str]) -> dict[str, str]:
-    """Optimistic column types from SQLite's affinity rules (the data may still widen them)."""
+    """Optimistic column types from SQLite's affinity rules (the data may still widen them): a column
+    of no declared type, or one like DATETIME, starts as text."""
     types = {}
     for name, text in declared.items():
-        upper = text.upper()
-        if "INT" in upper or "BOOL" in upper:
+        kind, upper = affinity(text), text.upper()
+        if kind == "INTEGER" or "BOOL" in upper:
             types[name] = "BIGINT"
-        elif "CHAR" in upper or "CLOB" in upper or "TEXT" in upper:
-            types[name] = "VARCHAR"
-        elif "BLOB" in upper:
+        elif kind == "BLOB" and upper:
             types[name] = "BLOB"
-        elif any(word in upper for word in ("REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL")):
+        elif kind == "REAL" or "NUMERIC" in upper or "DECIMAL" in upper:
             types[name] = "DOUBLE"
         else:
             types[name] = "VARCHAR"
