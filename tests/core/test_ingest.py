@@ -385,6 +385,27 @@ def test_cancel_mid_table_leaves_the_previous_state(shop, tmp_path):
     assert rows(warehouse, "select status from _studio.runs order by run_id") == [("success",), ("cancelled",)]
 
 
+def test_a_cancel_after_a_table_committed_does_not_cut_off_its_history(shop, tmp_path, monkeypatch):
+    """The cancel interrupted every statement of the table's cursor, also the run history written after
+    the load had committed: a reconciliation record cut off escaped as a database error (seen in CI).
+    Here a cancel arrives while a slow statement runs in that bookkeeping."""
+    import threading
+
+    token = CancelToken()
+    original = run_module.record_reconciliation
+
+    def slow_record(cursor, run_id, recon):
+        threading.Timer(0.05, token.cancel).start()
+        cursor.execute("SELECT sum(range) FROM range(3000000000)").fetchall()  # seconds: the cancel lands in it
+        original(cursor, run_id, recon)
+
+    monkeypatch.setattr(run_module, "record_reconciliation", slow_record)
+    with open_source(str(shop)) as source, Warehouse(tmp_path / "w.duckdb") as warehouse:
+        report = run_ingest(source, warehouse, tables=["categories"], cancel=token)
+    assert token.cancelled and report.ok  # the only table had committed: its load and history stand
+    assert rows(tmp_path / "w.duckdb", "select count(*) from _studio.reconciliations") == [(1,)]
+
+
 def test_table_without_primary_key_and_awkward_identifiers(tmp_path):
     path = tmp_path / "odd.sqlite"
     db = sqlite3.connect(path)

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -137,12 +138,10 @@ def run_ingest(source: Source, warehouse: Warehouse, *, mode: str = "full", tabl
 
     def load(table: TableInfo) -> TableResult:
         own = warehouse.new_cursor()  # DuckDB cursors are per thread
-        remove = cancel.on_cancel(own.interrupt)
         try:
             cancel.raise_if_cancelled()
             return _ingest_table(source, warehouse, own, run_id, table, mode, progress, cancel)
         finally:
-            remove()
             own.close()
 
     # Two tables at a time, largest first: each load is a SQLite reader plus a DuckDB writer, and
@@ -321,10 +320,28 @@ class _TableJob:
     def _last_mark(self):
         return decode_watermark(self.state["watermark"]) if self.mode == "incremental" else None
 
-    def _commit(self, new_mark) -> None:
-        _save_state(self.cursor, self.info.name, self.plan, encode_watermark(new_mark), self.columns, self.run_id)
-        self.cancel.raise_if_cancelled()  # the last moment a cancel can still undo this table
-        self.cursor.execute("COMMIT")
+    @contextmanager
+    def _transaction(self, new_mark):
+        """The table's DuckDB transaction, committed with its state (watermark) when the body ends.
+
+        Until then a cancel interrupts the running statement and everything is rolled back; once it
+        has committed, the load stands, and a cancel must not cut off the run history recorded after it
+        (it did: an interrupted reconciliation record escaped as a database error).
+        """
+        remove = self.cancel.on_cancel(self.cursor.interrupt)
+        try:
+            self.cursor.execute("BEGIN TRANSACTION")
+            try:
+                yield
+                _save_state(self.cursor, self.info.name, self.plan, encode_watermark(new_mark), self.columns,
+                            self.run_id)
+                self.cancel.raise_if_cancelled()  # the last moment a cancel can still undo this table
+                self.cursor.execute("COMMIT")
+            except BaseException:
+                _safe(self.cursor, "ROLLBACK")
+                raise
+        finally:
+            remove()
 
     def run_fast(self):
         plan, table = self.plan, self.info.name
@@ -342,18 +359,13 @@ class _TableJob:
                 count = db.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0]
             self.set_expected(count)
             declared = {c.name: c.declared_type for c in self.info.columns}
-            self.cursor.execute("BEGIN TRANSACTION")
-            try:
+            with self._transaction(new_mark):
                 if self.mode == "full":
                     loaded = load_full_sqlite(db, self.cursor, table, self.columns, declared, self._kept_columns(),
                                               count, self.cancel, self.on_batch)
                 else:
                     loaded = load_incremental_sqlite(db, self.cursor, table, self.columns, plan, last,
                                                      self.fallback, self.cancel, self.on_batch)
-                self._commit(new_mark)
-            except BaseException:
-                _safe(self.cursor, "ROLLBACK")
-                raise
             return loaded.stats, loaded.reconciliation, new_mark
         finally:
             remove()
@@ -372,8 +384,7 @@ class _TableJob:
             if self.mode == "incremental" and last is not None:
                 statement = statement.where(tracking >= last if plan.strategy == "watermark" else tracking > last)
             self.set_expected(reader.scalar(sa.select(sa.func.count()).select_from(statement.subquery())))
-            self.cursor.execute("BEGIN TRANSACTION")
-            try:
+            with self._transaction(new_mark):
                 if self.mode == "full":
                     load_full(self.cursor, table, reader.batches(statement), self.fallback, self._kept_columns(),
                               stats, self.on_batch)
@@ -382,10 +393,6 @@ class _TableJob:
                                      self.fallback, stats, self.on_batch)
                     key_select = sa.select(*(table_expr.c[k] for k in plan.key_columns))
                     stats.deleted = apply_deletes(self.cursor, table, plan.key_columns, reader.batches(key_select))
-                self._commit(new_mark)
-            except BaseException:
-                _safe(self.cursor, "ROLLBACK")
-                raise
         return stats, None, new_mark
 
 
