@@ -1,6 +1,6 @@
 """Write Arrow batches into the warehouse, one DuckDB transaction per table.
 
-A full load builds ``raw.<table>__loading`` and swaps it in; an incremental load stages the
+A full load builds the table beside the old one under a staging name no table can have, and swaps it in; an incremental load stages the
 changed rows, upserts them by primary key and applies deletes. Either way the table's
 ``_studio.table_state`` (its watermark) is written in the same transaction, so a watermark only
 advances when its table's load commits, and a cancelled, failed or killed load leaves the table
@@ -9,6 +9,7 @@ exactly as it was.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -151,11 +152,20 @@ class BatchTable:
                 notes.append(f"{name}: kept as text — mixed date formats (e.g. {example!r})")
 
 
+def staging_table(table: str) -> str:
+    """The qualified name a full load of ``table`` builds under before the swap.
+
+    It must never be a user's table: a fixed ``<table>__loading`` was, and the load of ``t`` dropped a
+    source table named ``t__loading``. A random suffix, created (never dropped) inside the table's
+    transaction, cannot meet one; a killed load leaves nothing behind, as the transaction never commits.
+    """
+    return qualified(RAW_SCHEMA, f"{table}__loading_{secrets.token_hex(8)}")
+
+
 def load_full(cursor: duckdb.DuckDBPyConnection, table: str, batches: Iterable[Batch], fallback: dict[str, str],
               keep_columns: dict[str, str], stats: LoadStats, on_batch=lambda n: None) -> dict[str, str]:
     """Build the table beside the old one and swap it in (the caller owns the transaction)."""
-    loading = qualified(RAW_SCHEMA, f"{table}__loading")
-    cursor.execute(f"DROP TABLE IF EXISTS {loading}")
+    loading = staging_table(table)
     target = BatchTable(cursor, loading, fallback)
     for batch in batches:
         target.append(batch)

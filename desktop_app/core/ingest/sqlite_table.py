@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from desktop_app.core.ingest.load import LoadStats, delete_missing, merge_stage, table_types
+from desktop_app.core.ingest.load import LoadStats, delete_missing, merge_stage, staging_table, table_types
 from desktop_app.core.ingest.plan import TablePlan
 from desktop_app.core.ingest.reconcile import Reconciliation, warehouse_checksum_of
 from desktop_app.core.ingest.sqlite_fast import _sqlite_quote, affinity, load_into
@@ -50,7 +50,7 @@ def initial_types(declared: dict[str, str]) -> dict[str, str]:
 def load_full_sqlite(db, cursor: duckdb.DuckDBPyConnection, table: str, columns: list[str],
                      declared: dict[str, str], keep: dict[str, str], source_rows: int,
                      cancel: CancelToken = NEVER, on_chunk=lambda n: None) -> SqliteLoad:
-    loading = qualified(RAW_SCHEMA, f"{table}__loading")
+    loading = staging_table(table)
     result = load_into(db, cursor, table, columns, initial_types(declared), loading, cancel=cancel,
                        on_chunk=on_chunk)
     stats = LoadStats(rows_read=result.rows, inserted=result.rows, notes=list(result.notes), dirty=result.dirty)
