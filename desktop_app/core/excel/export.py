@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from desktop_app.core.errors import ExportError
+from desktop_app.core.excel.cell_text import replacement_notes
 from desktop_app.core.excel.safety import atomic_target
 from desktop_app.core.excel.stages import RAW_EXPORT, REPORT_TABLES, StageResult
 from desktop_app.core.excel.xlsx_stream import MAX_ROWS, StreamingWorkbook
@@ -57,4 +58,4 @@ def export_raw(warehouse: Warehouse, out_dir: Path, *, tables: list[str] | None 
     finally:
         remove()
         cursor.close()
-    return StageResult("raw", target, time.perf_counter() - started, counts)
+    return StageResult("raw", target, time.perf_counter() - started, counts, notes=replacement_notes(book.sheets))

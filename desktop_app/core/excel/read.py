@@ -10,6 +10,7 @@ from python_calamine import CalamineWorkbook
 
 from desktop_app.core.arrow_rows import columns_to_batch
 from desktop_app.core.errors import ExportError
+from desktop_app.core.excel.cell_text import read_back
 from desktop_app.core.ingest.load import BatchTable
 from desktop_app.core.olap.warehouse import quote
 from desktop_app.core.progress import NEVER, CancelToken
@@ -129,7 +130,8 @@ def sheet_preview(path: Path, sheet: str, limit: int = 500) -> tuple[list[str], 
         if sheet not in book.sheetnames:
             raise ExportError(f"{path} has no sheet {sheet!r}.")
         worksheet = book[sheet]
-        rows = [list(r) for r in worksheet.iter_rows(max_row=limit + 1, values_only=True)]
+        rows = [[read_back(v) if isinstance(v, str) else v for v in r]
+                for r in worksheet.iter_rows(max_row=limit + 1, values_only=True)]
         total = worksheet.max_row - 1 if worksheet.max_row else None
     finally:
         book.close()

@@ -20,8 +20,9 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from desktop_app import __version__
+from desktop_app.core.excel.cell_text import FORMULA_LIKE
 from desktop_app.core.excel.read import load_sheet, open_workbook, require_types
-from desktop_app.core.excel.safety import FORMULA_LIKE, atomic_target
+from desktop_app.core.excel.safety import atomic_target
 from desktop_app.core.excel.stages import FINAL_REPORT, StageResult
 from desktop_app.core.olap.warehouse import quote
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
@@ -137,6 +138,7 @@ def _write(path: Path, figures: Figures, provenance: Provenance) -> None:
     f = {
         "title": book.add_format({"bold": True, "font_size": 16}),
         "header": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
+        "header_quoted": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "quote_prefix": True}),
         "money": book.add_format({"num_format": "#,##0.00 [$€-x-euro2]"}),
         "money_bold": book.add_format({"num_format": "#,##0.00 [$€-x-euro2]", "bold": True, "top": 1}),
         "int": book.add_format({"num_format": "#,##0"}),
@@ -156,7 +158,7 @@ def _write(path: Path, figures: Figures, provenance: Provenance) -> None:
     departments = pivot.departments
     monthly.write_string(0, 0, "Month", f["header"])
     for j, department in enumerate(departments, 1):
-        _text(monthly, 0, j, department, f["header"])
+        _text(monthly, 0, j, department, f["header"], f["header_quoted"])
     total_col = len(departments) + 1
     monthly.write_string(0, total_col, "Total", f["header"])
     for i, (month, row) in enumerate(zip(pivot.months, pivot.cents, strict=True), 1):

@@ -7,9 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import openpyxl
-
 from desktop_app.core.errors import ExportError
+from desktop_app.core.excel.cell_text import as_written
+from desktop_app.core.excel.read import open_workbook
 from desktop_app.core.olap.warehouse import Warehouse
 
 
@@ -63,27 +63,30 @@ def _month(value) -> date:
     return value
 
 
+def _rows(book, sheet: str, min_row: int = 1) -> list[tuple]:
+    """A sheet's values by python-calamine, which decodes text exactly as Excel shows it."""
+    return [tuple(row) for row in book.get_sheet_by_name(sheet).to_python()[min_row - 1:]]
+
+
 def reconcile_roads(report_path: Path, warehouse: Warehouse) -> list[FigureCheck]:
     """Every figure of the report's pivot, summary and top lists against the marts."""
     report_path = Path(report_path)
     if not report_path.exists():
         raise ExportError(f"No final report at {report_path}.", "Run the Excel stages first.")
-    try:
-        book = openpyxl.load_workbook(report_path, data_only=True, read_only=True)
-    except Exception as err:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-        raise ExportError(f"{report_path} is not a readable workbook ({err}).") from None
+    book = open_workbook(report_path, "final report (03_final_report.xlsx)")
     needed = {"Summary", "Monthly revenue", "Top customers", "Top products"}
-    if not needed <= set(book.sheetnames):
-        raise ExportError(f"{report_path} is not a final report (missing {', '.join(needed - set(book.sheetnames))}).")
+    if not needed <= set(book.sheet_names):
+        raise ExportError(f"{report_path} is not a final report (missing {', '.join(needed - set(book.sheet_names))}).")
     cursor = warehouse.new_cursor()
     try:
-        marts = {(m, d): r for m, d, r in cursor.execute(
+        # The department as the workbooks can hold it (the Excel road names that one change).
+        marts = {(m, as_written(d)): r for m, d, r in cursor.execute(
             "select order_month, department, revenue from main_marts.monthly_revenue_by_category").fetchall()}
     except Exception as err:  # noqa: BLE001 - a missing mart is a user-fixable state
         raise ExportError("The warehouse has no model marts yet.", "Build the models first (oltp-olap build).") \
             from err
     checks: list[FigureCheck] = []
-    rows = list(book["Monthly revenue"].iter_rows(values_only=True))
+    rows = _rows(book, "Monthly revenue")
     header = rows[0]
     departments = [d for d in header[1:-1]]
     # The report's total is a SUM over these cells; summing them here checks the figure even when a
@@ -98,7 +101,7 @@ def reconcile_roads(report_path: Path, warehouse: Warehouse) -> list[FigureCheck
                 checks.append(FigureCheck(f"revenue {month:%Y-%m} {department}", excel, models))
     for (month, department), revenue in marts.items():  # a month or department only the models have
         checks.append(FigureCheck(f"revenue {month:%Y-%m} {department}", None, revenue))
-    summary = {r[0]: r[1] for r in book["Summary"].iter_rows(min_row=4, max_row=7, values_only=True)}
+    summary = {r[0]: r[1] for r in _rows(book, "Summary", min_row=4)[:4] if len(r) > 1}
     total, orders, customers = cursor.execute("""
         select (select sum(revenue) from main_marts.daily_revenue),
                (select count(*) from main_marts.fct_orders where is_revenue),
@@ -111,7 +114,7 @@ def reconcile_roads(report_path: Path, warehouse: Warehouse) -> list[FigureCheck
                               "order by lifetime_revenue desc, customer_id limit ?", "customer"),
             ("Top products", "select product_id, revenue from main_marts.product_performance "
                              "order by revenue desc, product_id limit ?", "product")):
-        excel_rows = list(book[sheet].iter_rows(min_row=2, values_only=True))
+        excel_rows = _rows(book, sheet, min_row=2)
         model_rows = cursor.execute(sql, [len(excel_rows)]).fetchall()
         for rank, (excel_row, model_row) in enumerate(zip(excel_rows, model_rows, strict=False), 1):
             checks.append(FigureCheck(f"top {label} #{rank} id", excel_row[1], model_row[0]))

@@ -5,15 +5,11 @@ with words before any work is done."""
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from desktop_app.core.errors import ExportError
-
-# Text a spreadsheet would run as a formula (or a DDE payload) if it were typed in.
-FORMULA_LIKE = re.compile(r"^[=+\-@\t\r]")
 
 
 def check_writable(target: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from desktop_app.core.arrow_rows import rows_to_batch
+from desktop_app.core.excel.cell_text import replacement_notes
 from desktop_app.core.excel.read import load_sheet, open_workbook, require_types
 from desktop_app.core.excel.safety import atomic_target
 from desktop_app.core.excel.stages import INTERMEDIATE, RAW_EXPORT, StageResult
@@ -181,5 +182,6 @@ def transform(stage1: Path, out_dir: Path, *, report: Report = NULL_REPORT,
         remove()
         con.close()
     report(Progress("excel", 1, 1, "Intermediate written", "intermediate"))
+    notes = [f"read from {stage1.name}" if stage1.name == RAW_EXPORT else f"read from {stage1}"]
     return StageResult("intermediate", target, time.perf_counter() - started, {"order_lines": lines}, steps,
-                       [f"read from {stage1.name}" if stage1.name == RAW_EXPORT else f"read from {stage1}"])
+                       notes + replacement_notes(book_out.sheets))

@@ -5,9 +5,9 @@ xlsxwriter in constant-memory mode ≈ 41 s, this ≈ 5 s. Each worksheet row is
 by a DuckDB query (C code, all cores) and streamed into the zip in batches, so Python never
 touches a cell and memory stays flat. It writes only what the data sheets need: typed cells
 (numbers, booleans, dates and timestamps as Excel serials with formats, inline strings), a bold
-frozen header, an autofilter, column widths. Text is always a string cell, never a formula; text
-that looks like one (``= + - @``, tab, CR) also gets Excel's quote prefix, so editing the cell
-later keeps it text. Charts, formulas and the like are left to xlsxwriter (stage 3).
+frozen header, an autofilter, column widths. Text is always a string cell, never a formula, written
+byte for byte (``cell_text``); text that looks like one also gets Excel's quote prefix, so editing
+the cell later keeps it text. Charts, formulas and the like are left to xlsxwriter (stage 3).
 """
 
 from __future__ import annotations
@@ -15,15 +15,21 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape
 
+from desktop_app.core.excel.cell_text import (
+    FORMULA_LIKE,
+    FORMULA_LIKE_RE2,
+    has_noncharacter_sql,
+    xml_text,
+    xml_text_sql,
+)
 from desktop_app.core.progress import NEVER, CancelToken
 
 MAX_ROWS = 1_048_576  # Excel's limit, header included
 BATCH_ROWS = 5_000  # rows per fetch: converting a batch to Python holds the GIL, so keep each one short
 
 # Style indexes into STYLES_XML's cellXfs.
-DEFAULT, HEADER, DATETIME, DATE, DECIMAL, INTEGER, QUOTED = range(7)
+DEFAULT, HEADER, DATETIME, DATE, DECIMAL, INTEGER, QUOTED, HEADER_QUOTED = range(8)
 
 STYLES_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
@@ -32,7 +38,7 @@ STYLES_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill><fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill></fills>
 <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="7">
+<cellXfs count="8">
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
 <xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>
 <xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
@@ -40,6 +46,7 @@ STYLES_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>
+<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" quotePrefix="1"/>
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>"""
@@ -55,17 +62,29 @@ def _column_letter(index: int) -> str:
 
 
 def _text_cell(expression: str) -> str:
-    clean = (f"replace(replace(replace(regexp_replace(CAST({expression} AS VARCHAR), "
-             f"'[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F]', '', 'g'), '&', '&amp;'), '<', '&lt;'), '>', '&gt;')")
-    return (f"CASE WHEN {expression} IS NULL THEN '<c/>' "
-            f"WHEN regexp_matches(CAST({expression} AS VARCHAR), '^[=+\\-@\\t\\r]') "
-            f"THEN '<c s=\"{QUOTED}\" t=\"inlineStr\"><is><t xml:space=\"preserve\">' || {clean} || '</t></is></c>' "
-            f"ELSE '<c t=\"inlineStr\"><is><t xml:space=\"preserve\">' || {clean} || '</t></is></c>' END")
+    text = f"CAST({expression} AS VARCHAR)"
+    style = f"CASE WHEN regexp_matches({text}, '{FORMULA_LIKE_RE2}') THEN ' s=\"{QUOTED}\"' ELSE '' END"
+    return (f"CASE WHEN {expression} IS NULL THEN '<c/>' ELSE '<c' || {style} || "
+            f"' t=\"inlineStr\"><is><t xml:space=\"preserve\">' || {xml_text_sql(text)} || '</t></is></c>' END")
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _is_text(duck_type: str) -> bool:
+    """Whether ``cell_expression`` renders the type as text (what is not a number, date or flag)."""
+    upper = duck_type.upper()
+    return not (upper.startswith(("TIMESTAMP", "DECIMAL")) or upper in NUMBER_TYPES
+                or upper in ("DATE", "BOOLEAN", "DOUBLE", "FLOAT", "REAL", "BLOB"))
+
+
+NUMBER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT")
 
 
 def cell_expression(column: str, duck_type: str) -> str:
     """SQL that renders one value of ``column`` as a <c> element."""
-    q = '"' + column.replace('"', '""') + '"'
+    q = _quoted(column)
     upper = duck_type.upper()
     if upper.startswith("TIMESTAMP"):
         return (f"CASE WHEN {q} IS NULL THEN '<c/>' ELSE '<c s=\"{DATETIME}\"><v>' || "
@@ -78,8 +97,7 @@ def cell_expression(column: str, duck_type: str) -> str:
     if upper.startswith("DECIMAL") or upper in ("DOUBLE", "FLOAT", "REAL"):
         return (f"CASE WHEN {q} IS NULL OR NOT isfinite(CAST({q} AS DOUBLE)) THEN '<c/>' "
                 f"ELSE '<c s=\"{DECIMAL}\"><v>' || CAST({q} AS VARCHAR) || '</v></c>' END")
-    if upper in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT",
-                 "HUGEINT"):
+    if upper in NUMBER_TYPES:
         return f"CASE WHEN {q} IS NULL THEN '<c/>' ELSE '<c s=\"{INTEGER}\"><v>' || CAST({q} AS VARCHAR) || '</v></c>' END"
     if upper == "BLOB":
         return _text_cell(f"hex({q})")
@@ -94,11 +112,17 @@ def width_for(name: str, duck_type: str) -> float:
     return max(base, min(len(name) + 4, 40))
 
 
+def header_cell(name: str) -> str:
+    style = HEADER_QUOTED if FORMULA_LIKE.match(name) else HEADER
+    return f'<c s="{style}" t="inlineStr"><is><t xml:space="preserve">{xml_text(name)}</t></is></c>'
+
+
 @dataclass
 class SheetResult:
     name: str
     rows: int
     columns: list[tuple[str, str]] = field(default_factory=list)
+    replaced: int = 0  # values holding U+FFFE/U+FFFF, written with U+FFFD (cell_text)
 
 
 class StreamingWorkbook:
@@ -115,14 +139,18 @@ class StreamingWorkbook:
         sorted by its first column (usually the key) if asked."""
         columns = [(r[0], r[1]) for r in cursor.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
         index = len(self.sheets) + 1
-        header = "".join(f'<c s="{HEADER}" t="inlineStr"><is><t>{escape(c)}</t></is></c>' for c, _ in columns)
+        header = "".join(header_cell(c) for c, _ in columns)
         last = _column_letter(len(columns) - 1)
         row_sql = "'<row>' || " + " || ".join(cell_expression(c, t) for c, t in columns) + " || '</row>'"
-        first = '"' + columns[0][0].replace('"', '""') + '"'
+        first = _quoted(columns[0][0])
         ordering = f" ORDER BY {first}" if order_by_first else ""
         rows = 0
-        # The used range up front (readers such as openpyxl's read-only mode size a sheet from it).
-        expected = cursor.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+        # The used range up front (readers such as openpyxl's read-only mode size a sheet from it), and how
+        # many values lose a noncharacter, in the same scan.
+        texts = [_quoted(c) for c, t in columns if _is_text(t)]
+        replaced = " OR ".join(has_noncharacter_sql(c) for c in texts) or "false"
+        expected, changed = cursor.execute(f"SELECT count(*), count(*) FILTER ({replaced}) FROM {relation}"
+                                           ).fetchall()[0]
         dimension = f'<dimension ref="A1:{last}{expected + 1}"/>'
         with self.zip.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True) as out:
             cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{width_for(c, t)}" customWidth="1"/>'
@@ -144,16 +172,16 @@ class StreamingWorkbook:
                 rows += len(batch)
                 on_rows(len(batch))
             out.write(f'</sheetData><autoFilter ref="A1:{last}{rows + 1}"/></worksheet>'.encode())
-        sheet = SheetResult(name, rows, columns)
+        sheet = SheetResult(name, rows, columns, changed)
         self.sheets.append(sheet)
         return sheet
 
     def close(self) -> None:
         names = [s.name for s in self.sheets]
-        sheets_xml = "".join(f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, 1))
+        sheets_xml = "".join(f'<sheet name="{xml_text(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, 1))
         defined = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-            f"'{escape(s.name)}'!$A$1:${_column_letter(len(s.columns) - 1)}${s.rows + 1}</definedName>"
+            f"'{xml_text(s.name)}'!$A$1:${_column_letter(len(s.columns) - 1)}${s.rows + 1}</definedName>"
             for i, s in enumerate(self.sheets))
         self.zip.writestr("xl/workbook.xml", (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

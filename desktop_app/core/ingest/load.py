@@ -1,10 +1,10 @@
 """Write Arrow batches into the warehouse, one DuckDB transaction per table.
 
-A full load builds the table beside the old one under a staging name no table can have, and swaps it in; an incremental load stages the
-changed rows, upserts them by primary key and applies deletes. Either way the table's
-``_studio.table_state`` (its watermark) is written in the same transaction, so a watermark only
-advances when its table's load commits, and a cancelled, failed or killed load leaves the table
-exactly as it was.
+A full load builds the table beside the old one under a staging name no table can have, and swaps
+it in; an incremental load stages the changed rows, upserts them by primary key and applies
+deletes. Either way the table's ``_studio.table_state`` (its watermark) is written in the same
+transaction, so a watermark only advances when its table's load commits, and a cancelled, failed
+or killed load leaves the table exactly as it was.
 """
 
 from __future__ import annotations
