@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # QT_QPA_PLATFORM=xcb overrides, to watch tests
 
 from desktop_app.core.oltp.demo_shop import create_shop  # noqa: E402
+from tests.servers import postgres_url  # noqa: E402, F401 - a session fixture for every test package
 
 SMALL_SCALE = 0.01
 

@@ -21,6 +21,8 @@ from desktop_app.core.errors import SourceError
 from desktop_app.core.oltp import postgres
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+# Query parameters that carry a secret (libpq's password and sslpassword, MySQL's passwd, tokens …).
+SECRET_PARAMETER_WORDS = ("pass", "pwd", "secret", "token", "credential", "api_key", "apikey", "auth")
 BUSY_TIMEOUT_S = 5.0
 
 
@@ -37,11 +39,33 @@ class SourceSpec:
         if self.sqlite_path is not None:
             return str(self.sqlite_path)
         assert self.url is not None
-        return self.url.render_as_string(hide_password=True)
+        return redacted_url(self.url)
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret the URL carries (its password and secret query values), to scrub from messages."""
+        if self.url is None:
+            return []
+        found = [str(self.url.password)] if self.url.password else []
+        for key, value in self.url.query.items():
+            if is_secret_parameter(key):
+                found += [value] if isinstance(value, str) else list(value)
+        return [s for s in found if s]
 
     @property
     def dialect(self) -> str:
         return "sqlite" if self.sqlite_path is not None else self.url.get_backend_name()
+
+
+def is_secret_parameter(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_PARAMETER_WORDS)
+
+
+def redacted_url(url: sa.URL) -> str:
+    """``url`` as text with its password and every secret-bearing query value shown as ``***``."""
+    query = {key: ("***" if is_secret_parameter(key) else value) for key, value in url.query.items()}
+    return url.set(query=query).render_as_string(hide_password=True)
 
 
 def parse_source(text: str) -> SourceSpec:
@@ -144,6 +168,8 @@ def describe_db_error(err: BaseException, spec: SourceSpec) -> SourceError:
     """Translate a DBAPI/SQLAlchemy error into a ``SourceError`` that names the source, not its password."""
     original = getattr(err, "orig", None) or err
     text = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    for secret in spec.secrets:
+        text = text.replace(secret, "***")
     label = spec.label
     lowered = text.lower()
     if "database is locked" in lowered or "database table is locked" in lowered:
@@ -157,9 +183,6 @@ def describe_db_error(err: BaseException, spec: SourceSpec) -> SourceError:
         return SourceError(f"{label} holds text that is not valid UTF-8 ({text}).",
                            "Correct that value in the source, or leave its table out of the load.")
     if spec.url is not None:
-        password = spec.url.password
-        if password:
-            text = text.replace(str(password), "***")
         if isinstance(err, sa_exc.OperationalError | sa_exc.InterfaceError):
             return SourceError(f"Cannot connect to {label}: {text}",
                                "Check that the server is running and the host, port, user and password.")
