@@ -5,11 +5,11 @@ with words before any work is done."""
 from __future__ import annotations
 
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from desktop_app.core.errors import ExportError
+from desktop_app.core.leftovers import remove_stale, temp_name
 
 
 def check_writable(target: Path) -> None:
@@ -30,11 +30,12 @@ def atomic_target(target: Path):
     """Yield a temporary path beside ``target``; on success it replaces ``target`` in one rename."""
     target = Path(target)
     check_writable(target)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".xlsx.tmp", dir=target.parent)
-    os.close(handle)
-    temp = Path(temp_name)
+    remove_stale(target, "tmp")  # what a killed run left
+    temp = temp_name(target, "tmp")
     try:
         yield temp
+        if target.exists():  # a replaced workbook keeps its permissions; a new one follows the umask
+            os.chmod(temp, target.stat().st_mode & 0o7777)
         try:
             os.replace(temp, target)
         except PermissionError:

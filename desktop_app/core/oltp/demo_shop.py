@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_app.core.errors import SourceError
+from desktop_app.core.errors import Cancelled, SourceError
+from desktop_app.core.leftovers import remove_stale, temp_name
 from desktop_app.core.oltp import shop_schema as schema
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
@@ -141,31 +142,47 @@ def create_shop(path: str | Path, *, scale: float = 0.05, seed: int = 42, force:
         raise SourceError(f"{path} already exists; it was left untouched.", "Pass --force to replace it.")
     if not path.parent.exists():
         raise SourceError(f"The folder {path.parent} does not exist.", "Create it first or choose another path.")
-    temp = path.with_name(f".{path.name}.{os.getpid()}.building")
+    remove_stale(path, "building")  # what a killed run left
+    temp = temp_name(path, "building")
     try:
         connection = sqlite3.connect(temp, isolation_level=None)
     except sqlite3.Error as err:
         raise SourceError(f"Cannot create {path}: {err}.", "Check that the folder is writable.") from None
+    # A cancel stops the statement running (index creation takes seconds at scale 1) and is checked after
+    # every step up to the rename: until then the previous shop is untouched, and then it is replaced whole.
+    remove = cancel.on_cancel(connection.interrupt)
     try:
         connection.execute("PRAGMA journal_mode = OFF")  # a fresh temp file: nothing to protect yet
         connection.execute("PRAGMA synchronous = OFF")
         connection.execute("PRAGMA foreign_keys = OFF")
         connection.executescript(schema.CREATE_TABLES)
         counts = _ShopWriter(connection, size, seed, report, cancel).write()
+        cancel.raise_if_cancelled()
         report(Progress("seed", 0.97, 1.0, "Creating indexes"))
         connection.executescript(schema.CREATE_INDEXES)
+        cancel.raise_if_cancelled()
         problems = connection.execute("PRAGMA foreign_key_check").fetchall()
         if problems:  # a generator bug must never ship a broken shop
             raise RuntimeError(f"generated data violates foreign keys: {problems[:3]}")
+        cancel.raise_if_cancelled()
         connection.execute("PRAGMA journal_mode = WAL")  # what a live web shop runs: readers never block writers
         connection.close()
+        cancel.raise_if_cancelled()
+        for suffix in ("-wal", "-shm"):  # a stale WAL of the old file must never be replayed onto the new one
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        os.replace(temp, path)
+    except sqlite3.OperationalError as err:
+        connection.close()
+        temp.unlink(missing_ok=True)
+        if cancel.cancelled and "interrupt" in str(err):
+            raise Cancelled() from None
+        raise
     except BaseException:
         connection.close()
         temp.unlink(missing_ok=True)
         raise
-    for suffix in ("-wal", "-shm"):  # a stale WAL of the old file must never be replayed onto the new one
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    os.replace(temp, path)
+    finally:
+        remove()
     report(Progress("seed", 1.0, 1.0, "Demo shop ready"))
     return SeedReport(path, scale, seed, counts, time.perf_counter() - started)
 
