@@ -3,9 +3,11 @@ through signals, in order: ``started``, ``progressed``…, exactly one of ``succ
 ``failed`` / ``cancelled``, then ``finished``.
 
 The core function receives ``report=`` and ``cancel=``; progress is throttled to at most ten
-signals a second, always delivering the latest state. ``JobRunner`` keeps every live job
-referenced until it finishes, runs writers on a one-thread lane, and can cancel and wait for all
-of them at shutdown.
+rounds of signals a second, always delivering the latest state of each target (the overall figure
+and each table are separate targets: one must never hide another). ``JobRunner`` keeps every live
+job referenced until it finishes, runs writers on a one-thread lane, can cancel and wait for all of
+them at shutdown, and hands a failure that no handler takes to ``unhandledFailure``. ``JobSlot``
+holds a widget's current job: starting another cancels it and its late signals never land.
 """
 
 from __future__ import annotations
@@ -65,8 +67,10 @@ class Job(QRunnable):
         self.cancel_token = CancelToken()
         self.done = threading.Event()
         self.queued = True  # submitted, not yet handed to a thread
+        self.failure_handled = False
         self._last_emit = 0.0
-        self._pending: Progress | None = None
+        self._pending: dict[str, Progress] = {}
+        self._pending_lock = threading.Lock()
 
     # sentence-like wiring: runner.submit(job).on_success(show).on_failure(explain)
     def on_success(self, slot: Callable[[Any], None]) -> Job:
@@ -74,7 +78,12 @@ class Job(QRunnable):
         return self
 
     def on_failure(self, slot: Callable[[ErrorInfo], None]) -> Job:
+        self.failure_handled = True
         self.signals.failed.connect(slot)
+        return self
+
+    def on_cancelled(self, slot: Callable[[], None]) -> Job:
+        self.signals.cancelled.connect(slot)
         return self
 
     def on_progress(self, slot: Callable[[Progress], None]) -> Job:
@@ -89,11 +98,19 @@ class Job(QRunnable):
         self.cancel_token.cancel()
 
     def _report(self, progress: Progress) -> None:
-        now = time.monotonic()
-        self._pending = progress
-        if now - self._last_emit >= PROGRESS_INTERVAL_S:
+        with self._pending_lock:  # several threads of one job may report (two tables at a time)
+            self._pending[progress.target] = progress
+            now = time.monotonic()
+            if now - self._last_emit < PROGRESS_INTERVAL_S:
+                return
             self._last_emit = now
-            self._pending = None
+        self._flush_progress()
+
+    def _flush_progress(self) -> None:
+        """Emit the latest progress of every target reported since the last round."""
+        with self._pending_lock:
+            pending, self._pending = list(self._pending.values()), {}
+        for progress in pending:
             self.signals.progressed.emit(progress)
 
     def run(self) -> None:
@@ -104,12 +121,13 @@ class Job(QRunnable):
             try:
                 result = self.fn(*self.args, report=self._report, cancel=self.cancel_token, **self.kwargs)
             except Cancelled:
+                self._flush_progress()
                 signals.cancelled.emit()
             except BaseException as error:  # noqa: BLE001 - every failure must reach the GUI
+                self._flush_progress()
                 signals.failed.emit(ErrorInfo(error, traceback.format_exc()))
             else:
-                if self._pending is not None:
-                    signals.progressed.emit(self._pending)
+                self._flush_progress()
                 signals.succeeded.emit(result)
         finally:
             self.done.set()
@@ -118,6 +136,8 @@ class Job(QRunnable):
 
 class JobRunner(QObject):
     """Starts jobs on lanes (``writer``: one thread; ``read``: a small pool) and tracks live ones."""
+
+    unhandledFailure = Signal(object, object)  # noqa: N815 - Qt signal naming; (Job, ErrorInfo)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -144,8 +164,14 @@ class JobRunner(QObject):
             return job
         self._live[job.id] = job
         job.signals.finished.connect(lambda job_id=job.id: self._live.pop(job_id, None))
+        job.signals.failed.connect(lambda info, job=job: self._on_job_failed(job, info))
         QTimer.singleShot(0, lambda: self._start(job, lane))
         return job
+
+    def _on_job_failed(self, job: Job, info: ErrorInfo) -> None:
+        """A failure nobody handles is never swallowed: the window logs it and shows it."""
+        if not job.failure_handled and not self._closed:
+            self.unhandledFailure.emit(job, info)
 
     def _start(self, job: Job, lane: str) -> None:
         if self._closed or job.id not in self._live:
@@ -169,3 +195,52 @@ class JobRunner(QObject):
         # Their ``finished`` signals may still be queued for the GUI thread; the work itself has ended.
         self._live = {job_id: job for job_id, job in self._live.items() if not job.done.is_set() and not job.queued}
         return ok
+
+
+class JobSlot(QObject):
+    """A widget's one current job, the way Orange3's ``ConcurrentWidgetMixin`` keeps one task.
+
+    ``start(job)`` cancels the job it held; handlers wired through the slot only ever hear from the
+    current job, so a late answer of a cancelled or replaced job never lands on the widget.
+    """
+
+    def __init__(self, runner: JobRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.job: Job | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def start(self, job: Job, lane: str = "read", *, on_success=None, on_failure=None, on_progress=None,
+              on_cancelled=None, on_finished=None) -> Job:
+        self.cancel()
+        self.job = job
+
+        def current(slot):
+            return lambda *args: slot(*args) if self.job is job else None
+
+        if on_success:
+            job.on_success(current(on_success))
+        if on_failure:
+            job.on_failure(current(on_failure))
+        if on_progress:
+            job.on_progress(current(on_progress))
+        if on_cancelled:
+            job.on_cancelled(current(on_cancelled))
+
+        def finished() -> None:
+            if self.job is job:
+                self.job = None
+                if on_finished:
+                    on_finished()
+
+        job.on_finished(finished)
+        return self.runner.submit(job, lane=lane)
+
+    def cancel(self) -> None:
+        """Cancel the current job; it reports nothing more to the widget."""
+        job, self.job = self.job, None
+        if job is not None:
+            job.cancel()

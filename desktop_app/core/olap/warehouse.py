@@ -7,6 +7,7 @@ DuckDB's failures to words: a file that is not a DuckDB database, a file another
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -100,9 +101,11 @@ def _describe_open_error(path: Path, err: duckdb.Error) -> WarehouseError:
 class Warehouse:
     """An open warehouse file. Use as a context manager, or call ``close()``."""
 
-    def __init__(self, path: str | Path, *, read_only: bool = False, must_exist: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, must_exist: bool = False,
+                 ensure_metadata: bool = True) -> None:
         """``must_exist``: for work that reads a warehouse, so a mistyped path is an error instead of a new,
-        empty warehouse file left behind."""
+        empty warehouse file left behind. ``ensure_metadata``: create the raw and ``_studio`` schemas
+        (work that only reads must not add them to someone else's warehouse)."""
         self.path = Path(path).expanduser()
         if self.path.is_dir():
             raise WarehouseError(f"{self.path} is a folder.", "Give a file name such as warehouse.duckdb.")
@@ -117,8 +120,21 @@ class Warehouse:
             raise _describe_open_error(self.path, err) from None
         self.read_only = read_only
         self._local = threading.local()
-        if not read_only:
+        if not read_only and ensure_metadata:
             self._ensure_metadata()
+
+    @classmethod
+    def for_reading(cls, path: str | Path) -> Warehouse:
+        """An existing warehouse, for work that only reads it.
+
+        Opened writable without touching it, so it shares DuckDB's in-process database with a writer
+        job of the window (DuckDB refuses a second, read-only configuration of a file a process has
+        open); a file this user may not write is opened read-only instead of refused.
+        """
+        path = Path(path).expanduser()
+        if path.exists() and not os.access(path, os.W_OK):
+            return cls(path, read_only=True)
+        return cls(path, must_exist=True, ensure_metadata=False)
 
     def _ensure_metadata(self) -> None:
         """Create the raw and metadata schemas if missing. Two jobs of one process may open the
