@@ -1,16 +1,23 @@
 """One facade over the core for the window: every method returns a started ``Job``.
 
 Widgets ask, the service runs the work on a worker lane and answers by signal. Writers (seeding,
-simulating, ingesting, building, exporting) share the one-thread ``writer`` lane so a database
-file never has two writers; reads (inspection, previews, history) use the read pool.
+simulating, ingesting, building, the Excel stages) share the one-thread ``writer`` lane so a
+database file never has two writers; reads (inspection, previews, history, state) use the read
+pool. After every writer job ``warehouseChanged`` is emitted — also after a cancelled or failed
+one, since tables committed before the cancel stand — and the window reads the workspace's state
+afresh; no tab keeps its own memory of what happened.
 
-The core modules (pandas, SQLAlchemy, DuckDB, Jinja2 …) are imported inside the job functions, on
-worker threads, so none of that import time delays the window's first paint.
+The core modules (SQLAlchemy, DuckDB, Jinja2 …) are imported inside the job functions, on worker
+threads, so none of that import time delays the window's first paint.
 """
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -18,12 +25,41 @@ from desktop_app.paths import Workspace, sql_project_dir
 from desktop_app.services.charts import load_chart_data
 from desktop_app.services.jobs import Job, JobRunner
 
+if TYPE_CHECKING:
+    from desktop_app.core.ingest.plan import TablePlan
+    from desktop_app.core.oltp.inspect import SourceInfo
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """What the Source and Ingestion tabs show of a source: its tables, each table's plan, and for the
+    demo shop the scale it was made with."""
+
+    info: SourceInfo
+    plans: dict[str, TablePlan] = field(default_factory=dict)
+    demo_scale: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelNode:
+    """A node of the parsed project, as the Models tab and the graph show it."""
+
+    unique_id: str
+    name: str
+    resource_type: str  # model | seed | test | source
+    materialized: str
+    depends_on: tuple[str, ...]
+    relation: str | None  # what to query for a preview; None for ephemeral models and tests
+    raw_code: str
+    attached_node: str | None = None  # for a test: the model it tests
+
 
 class Studio(QObject):
-    """The app's state (workspace, current source) and its operations as jobs."""
+    """The app's state (workspace, source, project, warehouse) and its operations as jobs."""
 
     sourceChanged = Signal(str)  # noqa: N815 - Qt signal naming
-    warehouseChanged = Signal()  # noqa: N815
+    warehouseChanged = Signal()  # noqa: N815 - the warehouse (or which one) changed: read the state again
+    projectChanged = Signal(str)  # noqa: N815
 
     def __init__(self, workspace: Workspace, runner: JobRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -31,21 +67,49 @@ class Studio(QObject):
         self.runner = runner
         self.source: str = str(workspace.demo_shop)
         self.project_dir: Path = sql_project_dir()
+        self.warehouse_path: Path = workspace.warehouse
 
+    # -- where things are -------------------------------------------------------------------------
     @property
-    def warehouse_path(self) -> Path:
-        return self.workspace.warehouse
+    def _pair_folder(self) -> Path | None:
+        """Artefacts of a project/warehouse other than the workspace's own live in their own folder."""
+        if self.project_dir == sql_project_dir() and self.warehouse_path == self.workspace.warehouse:
+            return None
+        key = hashlib.sha256(f"{self.project_dir.resolve()}|{self.warehouse_path.resolve()}".encode()).hexdigest()
+        return self.workspace.root / "other" / f"{self.warehouse_path.stem}-{key[:10]}"
 
     @property
     def target_dir(self) -> Path:
-        return self.workspace.root / "target"
+        folder = self._pair_folder
+        return folder / "target" if folder else self.workspace.root / "target"
+
+    @property
+    def excel_dir(self) -> Path:
+        folder = self._pair_folder
+        return folder / "excel" if folder else self.workspace.excel_dir
 
     def set_source(self, location: str) -> None:
         self.source = location
         self.sourceChanged.emit(location)
 
+    def set_project(self, folder: Path) -> None:
+        self.project_dir = Path(folder)
+        self.projectChanged.emit(str(folder))
+        self.warehouseChanged.emit()  # the artefacts shown come from another target folder
+
+    def set_warehouse(self, path: Path) -> None:
+        self.warehouse_path = Path(path)
+        self.warehouseChanged.emit()
+
     def _submit(self, fn, *args, title: str, lane: str = "read", **kwargs) -> Job:
-        return self.runner.submit(Job(fn, *args, title=title, **kwargs), lane=lane)
+        job = Job(fn, *args, title=title, **kwargs)
+        if lane == "writer":
+            job.on_finished(self.warehouseChanged.emit)
+        return self.runner.submit(job, lane=lane)
+
+    # -- the workspace's state ----------------------------------------------------------------------
+    def state(self) -> Job:
+        return self._submit(_state, self.warehouse_path, self.target_dir, self.excel_dir, title="Read the workspace")
 
     # -- source -------------------------------------------------------------------------------------
     def create_demo_shop(self, scale: float) -> Job:
@@ -56,15 +120,17 @@ class Studio(QObject):
         return self._submit(_simulate, self.source, orders, updates, deletes, title="Simulate shop activity",
                             lane="writer")
 
-    def inspect(self) -> Job:
-        return self._submit(_inspect, self.source, title="Inspect the source")
+    def inspect(self, location: str | None = None) -> Job:
+        """The source's tables, plans and demo scale (``location``: a source not yet switched to)."""
+        return self._submit(_inspect, location or self.source, title="Inspect the source")
+
+    def preview_opener(self, table: str, contains: str):
+        """A function the preview lane calls to open the rows of ``table`` (sorted by the database)."""
+        return partial(_open_rows, self.source, table, contains)
 
     # -- ingestion ----------------------------------------------------------------------------------
     def ingest(self, mode: str, tables: list[str] | None) -> Job:
         return self._submit(_ingest, self.source, self.warehouse_path, mode, tables, title="Ingest", lane="writer")
-
-    def history(self) -> Job:
-        return self._submit(_history, self.warehouse_path, title="Load run history")
 
     # -- models -------------------------------------------------------------------------------------
     def parse_models(self) -> Job:
@@ -77,13 +143,24 @@ class Studio(QObject):
     def chart_data(self) -> Job:
         return self._submit(load_chart_data, self.warehouse_path, title="Chart data")
 
-    def query(self, sql: str, limit: int = 500) -> Job:
-        return self._submit(_query, self.warehouse_path, sql, limit, title="Preview")
+    def relation_opener(self, relation: str):
+        return partial(_open_query, self.warehouse_path, f"SELECT * FROM {relation}")  # noqa: S608 - quoted name
+
+    def failing_rows_opener(self, compiled_sql: str):
+        """The rows a failing data test returns (its compiled SQL), for *Show failing rows*."""
+        return partial(_open_query, self.warehouse_path, compiled_sql)
+
+    # -- query console ------------------------------------------------------------------------------
+    def console_opener(self, sql: str):
+        return partial(_open_query, self.warehouse_path, sql, checked=True)
+
+    def export_csv(self, opener, path: Path) -> Job:
+        return self._submit(_export_csv, opener, Path(path), title="Export CSV")
 
     # -- excel --------------------------------------------------------------------------------------
     def excel(self, stage: str) -> Job:
-        return self._submit(_excel, self.warehouse_path, self.workspace.excel_dir, stage,
-                            title=f"Excel: {stage}", lane="writer")
+        return self._submit(_excel, self.warehouse_path, self.excel_dir, stage, title=f"Excel: {stage}",
+                            lane="writer")
 
     def preview_sheet(self, path: Path, sheet: str) -> Job:
         return self._submit(_sheet, path, sheet, title="Preview sheet")
@@ -92,16 +169,25 @@ class Studio(QObject):
         return self._submit(_sheet_names, path, title="Read workbook")
 
     def roads(self) -> Job:
-        return self._submit(_roads, self.workspace.excel_dir / "03_final_report.xlsx", self.warehouse_path,
+        return self._submit(_roads, self.excel_dir / "03_final_report.xlsx", self.warehouse_path,
                             title="Reconcile the two roads")
+
+    def copy_file(self, source: Path, target: Path) -> Job:
+        return self._submit(_copy_file, Path(source), Path(target), title="Save a copy")
 
     def run_everything(self, mode: str = "incremental") -> Job:
         return self._submit(_pipeline, self.source, self.warehouse_path, self.project_dir,
-                            self.workspace.excel_dir, mode=mode, target_dir=self.target_dir,
+                            self.excel_dir, mode=mode, target_dir=self.target_dir,
                             title="Run everything", lane="writer")
 
 
 # Plain functions the jobs run (report= and cancel= come from the Job).
+def _state(warehouse, target_dir, excel_dir, *, report, cancel):
+    from desktop_app.core.workspace_state import read_workspace_state
+
+    return read_workspace_state(warehouse, target_dir, excel_dir)
+
+
 def _create_shop(path, scale, *, report, cancel):
     from desktop_app.core.oltp.demo_shop import create_shop
 
@@ -121,11 +207,46 @@ def _pipeline(*args, report, cancel, **kwargs):
 
 
 def _inspect(location, *, report, cancel):
+    from desktop_app.core.ingest.plan import plan_table
+    from desktop_app.core.oltp.demo_shop import demo_shop_scale
     from desktop_app.core.oltp.inspect import inspect_source
     from desktop_app.core.oltp.source import open_source
 
     with open_source(location) as source:
-        return inspect_source(source, report=report, cancel=cancel)
+        info = inspect_source(source, report=report, cancel=cancel)
+        scale = demo_shop_scale(source.spec.sqlite_path) if source.spec.sqlite_path else None
+    return SourceView(info, {t.name: plan_table(t) for t in info.tables}, scale)
+
+
+def _open_rows(location, table, contains, *, order_by=None, descending=False, cancel=None):
+    """Runs on the preview lane: a RowSource that owns its own source engine."""
+    from desktop_app.core.oltp.rows import RowSource
+    from desktop_app.core.oltp.source import open_source
+
+    source = open_source(location)
+    try:
+        return RowSource(source, table, order_by=order_by, descending=descending, contains=contains or None,
+                         owns_source=True)
+    except BaseException:
+        source.close()
+        raise
+
+
+def _open_query(warehouse, sql, *, checked=False, order_by=None, descending=False, cancel=None):
+    from desktop_app.core.olap.query import QueryRows
+
+    return QueryRows(warehouse, sql, read_only_check=checked, order_by=order_by, descending=descending,
+                     cancel=cancel)
+
+
+def _export_csv(opener, path, *, report, cancel):
+    from desktop_app.core.olap.query import write_csv
+
+    rows = opener(cancel=cancel)
+    try:
+        return write_csv(rows, path, report=report, cancel=cancel)
+    finally:
+        rows.close()
 
 
 def _ingest(location, warehouse, mode, tables, *, report, cancel):
@@ -137,37 +258,19 @@ def _ingest(location, warehouse, mode, tables, *, report, cancel):
         return run_ingest(source, wh, mode=mode, tables=tables, report=report, cancel=cancel)
 
 
-def _history(warehouse, *, report, cancel):
-    from desktop_app.core.olap.warehouse import META_SCHEMA, Warehouse
-
-    if not Path(warehouse).exists():
-        return [], []
-    with Warehouse(warehouse) as wh:
-        loads = wh.cursor().execute(
-            f"SELECT l.run_id, r.started_at, l.table_name, l.mode, l.strategy, l.rows_read, l.rows_inserted, "  # noqa: S608
-            f"l.rows_updated, l.rows_deleted, round(l.seconds, 2), l.status, l.error "
-            f"FROM {META_SCHEMA}.table_loads l JOIN {META_SCHEMA}.runs r USING (run_id) "
-            f"ORDER BY l.run_id DESC, l.table_name LIMIT 400").fetchall()
-        recon = wh.cursor().execute(
-            f"SELECT run_id, table_name, scope, source_rows, warehouse_rows, status, detail "  # noqa: S608
-            f"FROM {META_SCHEMA}.reconciliations ORDER BY checked_at DESC LIMIT 200").fetchall()
-    return loads, recon
-
-
 def _parse(project_dir, warehouse, *, report, cancel):
     from desktop_app.core.models.runner import parse_project
     from desktop_app.core.olap.warehouse import Warehouse
 
-    with Warehouse(warehouse) as wh:
+    with Warehouse(warehouse, ensure_metadata=False) as wh:
         parsed = parse_project(project_dir, wh)
         nodes = []
         for uid, node in parsed.project.nodes.items():
             relation = None
             if node.resource_type in ("model", "seed") and node.materialized != "ephemeral":
                 relation = str(parsed.compiler.relation(node))
-            nodes.append({"unique_id": uid, "name": node.name, "resource_type": node.resource_type,
-                          "materialized": node.materialized, "depends_on": list(node.depends_on),
-                          "relation": relation, "raw_code": node.raw_code})
+            nodes.append(ModelNode(uid, node.name, node.resource_type, node.materialized, tuple(node.depends_on),
+                                   relation, node.raw_code, node.attached_node))
         return nodes
 
 
@@ -180,21 +283,12 @@ def _build(project_dir, warehouse, target_dir, full_refresh, *, report, cancel):
                            report=report, cancel=cancel)
 
 
-def _query(warehouse, sql, limit, *, report, cancel):
-    from desktop_app.core.olap.warehouse import Warehouse
-
-    with Warehouse(warehouse, read_only=False) as wh:
-        cursor = wh.cursor().execute(f"SELECT * FROM ({sql}) LIMIT {int(limit)}")  # noqa: S608 - app-built SQL
-        columns = [d[0] for d in cursor.description]
-        return columns, cursor.fetchall()
-
-
 def _excel(warehouse, out_dir, stage, *, report, cancel):
     from desktop_app.core.excel import pipeline as excel_pipeline
     from desktop_app.core.olap.warehouse import Warehouse
 
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    with Warehouse(warehouse) as wh:
+    with Warehouse.for_reading(warehouse) as wh:
         return excel_pipeline.run_excel(wh, Path(out_dir), stage=stage, report=report, cancel=cancel, isolate=True)
 
 
@@ -214,5 +308,15 @@ def _roads(report_path, warehouse, *, report, cancel):
     from desktop_app.core.excel.roads import reconcile_roads
     from desktop_app.core.olap.warehouse import Warehouse
 
-    with Warehouse(warehouse) as wh:
+    with Warehouse.for_reading(warehouse) as wh:
         return reconcile_roads(Path(report_path), wh)
+
+
+def _copy_file(source, target, *, report, cancel):
+    import shutil
+
+    from desktop_app.core.excel.safety import atomic_target
+
+    with atomic_target(target) as temp:
+        shutil.copyfile(source, temp)
+    return target

@@ -128,6 +128,31 @@ def _nullable(values: list, mask: np.ndarray) -> list:
     return [None if m else v for v, m in zip(values, mask.tolist(), strict=True)]
 
 
+SCALE_UNIT = 1_000_000  # the scale is kept in the file's user_version, in millionths
+
+
+def demo_shop_scale(path: str | Path) -> float | None:
+    """The scale a demo shop was created with: from its ``user_version``, or for a shop made before
+    that was kept, estimated from its products (which simulated activity never adds); None for a
+    file that is not a demo shop."""
+    from desktop_app.core.oltp.source import connect_sqlite_readonly
+
+    try:
+        db = connect_sqlite_readonly(Path(path))
+    except SourceError:
+        return None
+    try:
+        kept = db.execute("PRAGMA user_version").fetchone()[0]
+        if kept:
+            return kept / SCALE_UNIT
+        products = db.execute("SELECT count(*) FROM products").fetchone()[0]
+        return round(products / 5_000, 4) if products > 40 else None
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+
+
 def create_shop(path: str | Path, *, scale: float = 0.05, seed: int = 42, force: bool = False,
                 report: Report = NULL_REPORT, cancel: CancelToken = NEVER) -> SeedReport:
     """Create the demo shop at ``path``; refuses to overwrite an existing file unless ``force``."""
@@ -165,6 +190,7 @@ def create_shop(path: str | Path, *, scale: float = 0.05, seed: int = 42, force:
         if problems:  # a generator bug must never ship a broken shop
             raise RuntimeError(f"generated data violates foreign keys: {problems[:3]}")
         cancel.raise_if_cancelled()
+        connection.execute(f"PRAGMA user_version = {round(scale * SCALE_UNIT)}")  # read by demo_shop_scale
         connection.execute("PRAGMA journal_mode = WAL")  # what a live web shop runs: readers never block writers
         connection.close()
         cancel.raise_if_cancelled()

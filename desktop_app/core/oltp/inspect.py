@@ -86,15 +86,16 @@ def inspect_table(source: Source, name: str, *, with_count: bool = True,
         if not inspector.has_table(name):
             raise SourceError(f"No table {name!r} in {source.label}.", "Run `oltp-olap inspect` to list tables.")
         pk = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
+        reflected = inspector.get_columns(name)
         columns = tuple(
             ColumnInfo(
                 name=col["name"],
                 declared_type=_declared_type(col["type"]),
-                nullable=bool(col.get("nullable", True)),
+                nullable=bool(col.get("nullable", True)) and not _key_excludes_null(source, col, pk),
                 default=None if col.get("default") is None else str(col["default"]),
                 primary_key=col["name"] in pk,
             )
-            for col in inspector.get_columns(name)
+            for col in reflected
         )
         fks = tuple(
             ForeignKeyInfo(tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
@@ -120,6 +121,17 @@ def inspect_source(source: Source, *, tables: list[str] | None = None, with_coun
                                            connection=connection))
     report(Progress("inspect", len(names), len(names), "Inspected"))
     return SourceInfo(source.label, source.dialect, tuple(infos))
+
+
+def _key_excludes_null(source: Source, column: dict, pk: tuple[str, ...]) -> bool:
+    """Whether the primary key keeps NULL out of ``column`` although it is not declared NOT NULL: always
+    outside SQLite; in SQLite only for the row id alias (a lone INTEGER PRIMARY KEY), since SQLite's
+    other key columns do accept NULL."""
+    if column["name"] not in pk:
+        return False
+    if source.dialect != "sqlite":
+        return True
+    return len(pk) == 1 and _declared_type(column["type"]).upper() == "INTEGER"
 
 
 def _declared_type(sa_type: sa.types.TypeEngine) -> str:
