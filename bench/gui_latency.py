@@ -50,6 +50,7 @@ def main() -> None:
     from desktop_app.app import create_app
     from desktop_app.core.oltp.demo_shop import create_shop
     from desktop_app.paths import Workspace
+    from desktop_app.services.settings import Settings
     from desktop_app.ui.main_window import MainWindow
 
     # An installed app has bytecode for its modules; without it each first import compiles from source
@@ -64,7 +65,7 @@ def main() -> None:
         space = Workspace(Path(folder)).ensure()
         shutil.copy(cached, space.demo_shop)
         app = create_app()
-        window = MainWindow(space)
+        window = MainWindow(space, Settings(Path(folder) / "settings.ini"))
         window.show()
         window.start()
         gaps: list[float] = []

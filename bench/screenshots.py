@@ -26,6 +26,7 @@ def main() -> None:
     from desktop_app.app import create_app
     from desktop_app.core.oltp.demo_shop import create_shop
     from desktop_app.paths import Workspace
+    from desktop_app.services.settings import Settings
     from desktop_app.ui.main_window import MainWindow
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -33,7 +34,7 @@ def main() -> None:
         space = Workspace(Path(folder)).ensure()
         create_shop(space.demo_shop, scale=args.scale, seed=42)
         app = create_app()
-        window = MainWindow(space)
+        window = MainWindow(space, Settings(Path(folder) / "settings.ini"))
         window.resize(1400, 880)
         window.show()
         window.start()

@@ -52,7 +52,24 @@ def create_app():
     return app
 
 
+def missing_display() -> str | None:
+    """Why no window can open here, or None. Qt aborts the process (exit 134) when its platform plugin
+    finds no display, before Python could catch anything, so ask first."""
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("No display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
+            "`oltp-olap --help` lists the headless commands; QT_QPA_PLATFORM=offscreen runs the window without one.")
+
+
 def run_app(workspace: Path | None = None, quit_after_show: bool = False) -> int:
+    problem = missing_display()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     space = Workspace(workspace or default_workspace()).ensure()
     logging.basicConfig(filename=space.logs_dir / "app.log", level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -91,11 +91,12 @@ def run_self_test() -> int:
 
             from desktop_app.app import create_app
             from desktop_app.paths import Workspace
+            from desktop_app.services.settings import Settings
             from desktop_app.ui.main_window import MainWindow
 
             app = create_app()
             space = Workspace(root / "workspace").ensure()
-            win = MainWindow(space)
+            win = MainWindow(space, Settings(root / "settings.ini"))  # never the user's own settings
             win.show()
             win.start()
             deadline = time.monotonic() + 60

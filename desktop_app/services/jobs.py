@@ -67,6 +67,7 @@ class Job(QRunnable):
         self.cancel_token = CancelToken()
         self.done = threading.Event()
         self.queued = True  # submitted, not yet handed to a thread
+        self.lane = ""
         self.failure_handled = False
         self._last_emit = 0.0
         self._pending: dict[str, Progress] = {}
@@ -152,6 +153,11 @@ class JobRunner(QObject):
     def live_jobs(self) -> list[Job]:
         return list(self._live.values())
 
+    @property
+    def writing(self) -> list[Job]:
+        """Live jobs that write (the ones closing the window would interrupt)."""
+        return [job for job in self._live.values() if job.lane == "writer"]
+
     def submit(self, job: Job, lane: str = "read") -> Job:
         """Queue ``job``; it starts on the next turn of the event loop.
 
@@ -162,6 +168,7 @@ class JobRunner(QObject):
         """
         if self._closed:
             return job
+        job.lane = lane
         self._live[job.id] = job
         job.signals.finished.connect(lambda job_id=job.id: self._live.pop(job_id, None))
         job.signals.failed.connect(lambda info, job=job: self._on_job_failed(job, info))

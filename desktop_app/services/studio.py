@@ -88,6 +88,17 @@ class Studio(QObject):
         folder = self._pair_folder
         return folder / "excel" if folder else self.workspace.excel_dir
 
+    @property
+    def source_label(self) -> str:
+        """The source as the user may see it: a file path, or a URL with every secret redacted."""
+        from desktop_app.core.errors import SourceError
+        from desktop_app.core.oltp.source import parse_source
+
+        try:
+            return parse_source(self.source).label
+        except SourceError:
+            return "(no source)"
+
     def set_source(self, location: str) -> None:
         self.source = location
         self.sourceChanged.emit(location)
@@ -144,7 +155,8 @@ class Studio(QObject):
         return self._submit(load_chart_data, self.warehouse_path, title="Chart data")
 
     def relation_opener(self, relation: str):
-        return partial(_open_query, self.warehouse_path, f"SELECT * FROM {relation}")  # noqa: S608 - quoted name
+        return partial(_open_query, self.warehouse_path, f"SELECT * FROM {relation}",  # noqa: S608 - quoted name
+                       with_total=True)
 
     def failing_rows_opener(self, compiled_sql: str):
         """The rows a failing data test returns (its compiled SQL), for *Show failing rows*."""
@@ -232,11 +244,11 @@ def _open_rows(location, table, contains, *, order_by=None, descending=False, ca
         raise
 
 
-def _open_query(warehouse, sql, *, checked=False, order_by=None, descending=False, cancel=None):
+def _open_query(warehouse, sql, *, checked=False, with_total=False, order_by=None, descending=False, cancel=None):
     from desktop_app.core.olap.query import QueryRows
 
     return QueryRows(warehouse, sql, read_only_check=checked, order_by=order_by, descending=descending,
-                     cancel=cancel)
+                     with_total=with_total, cancel=cancel)
 
 
 def _export_csv(opener, path, *, report, cancel):
@@ -269,8 +281,12 @@ def _parse(project_dir, warehouse, *, report, cancel):
             relation = None
             if node.resource_type in ("model", "seed") and node.materialized != "ephemeral":
                 relation = str(parsed.compiler.relation(node))
+            attached = node.attached_node
+            if node.resource_type == "test" and attached is None:  # a singular test: the one model it reads
+                models = [d for d in node.depends_on if d.startswith(("model.", "seed.", "snapshot."))]
+                attached = models[0] if len(models) == 1 else None
             nodes.append(ModelNode(uid, node.name, node.resource_type, node.materialized, tuple(node.depends_on),
-                                   relation, node.raw_code, node.attached_node))
+                                   relation, node.raw_code, attached))
         return nodes
 
 

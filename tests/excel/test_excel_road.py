@@ -241,9 +241,15 @@ def test_sheet_preview_reads_the_first_rows_and_knows_the_total(modelled):
     from desktop_app.core.excel.read import sheet_preview
 
     _, out, results = modelled
-    header, rows, total = sheet_preview(out / RAW_EXPORT, "orders", limit=50)
-    assert header[:2] == ["order_id", "customer_id"] and len(rows) == 50 and total == results[0].rows["orders"]
-    assert rows[0][0] == 1 and all(len(r) == len(header) for r in rows)
+    preview = sheet_preview(out / RAW_EXPORT, "orders", limit=50)
+    header, rows = preview.texts[0], preview.texts[1:]
+    assert header[:2] == ["order_id", "customer_id"] and len(rows) == 49
+    assert preview.total_rows == results[0].rows["orders"] + 1 and all(preview.bold[0])
+    assert rows[0][0] == "1" and preview.numeric[1][0] and all(len(r) == len(header) for r in rows)
+    report = sheet_preview(out / FINAL_REPORT, "Monthly revenue")
+    assert report.texts[0][0] == "Month" and report.texts[1][0].split()[1].isdigit()  # 'Feb 2023', not a serial
+    assert report.texts[1][1].endswith(" €") and report.numeric[1][1]  # money as the report shows it
+    assert report.texts[-1][0] == "Total" and "None" not in sum(report.texts, [])
     with pytest.raises(ExportError, match="has no sheet 'nope'"):
         sheet_preview(out / RAW_EXPORT, "nope")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -11,6 +12,7 @@ from python_calamine import CalamineWorkbook
 from desktop_app.core.arrow_rows import columns_to_batch
 from desktop_app.core.errors import ExportError
 from desktop_app.core.excel.cell_text import read_back
+from desktop_app.core.excel.number_format import format_value
 from desktop_app.core.ingest.load import BatchTable
 from desktop_app.core.olap.warehouse import quote
 from desktop_app.core.progress import NEVER, CancelToken
@@ -113,11 +115,27 @@ def _column_names(header_row: list) -> list[str]:
     return names
 
 
-def sheet_preview(path: Path, sheet: str, limit: int = 500) -> tuple[list[str], list[list], int | None]:
-    """Header, first ``limit`` rows and total rows (None if the file does not say) of a sheet, for the GUI.
+@dataclass(frozen=True)
+class SheetPreview:
+    """The first rows of a sheet as the workbook shows them: each cell's text in its number format,
+    whether it is a number (right-aligned) and whether it is bold (headers)."""
+
+    texts: list[list[str]]
+    numeric: list[list[bool]]
+    bold: list[list[bool]]
+    total_rows: int | None  # rows of the sheet (its first row included), if the file says
+
+    @property
+    def width(self) -> int:
+        return max((len(row) for row in self.texts), default=0)
+
+
+def sheet_preview(path: Path, sheet: str, limit: int = 500) -> SheetPreview:
+    """The first ``limit`` rows of a sheet, formatted, for the window.
 
     openpyxl's read-only mode streams the sheet's XML and stops after ``limit`` rows, so the cost does
     not grow with the sheet (python-calamine always parses a whole sheet: seconds for a million rows).
+    Values are the cached results of formulas, as a spreadsheet app shows them.
     """
     path = Path(path)
     if not path.exists():
@@ -126,15 +144,17 @@ def sheet_preview(path: Path, sheet: str, limit: int = 500) -> tuple[list[str], 
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # noqa: BLE001 - openpyxl raises many types for broken files
         raise ExportError(f"{path} is not a readable .xlsx workbook ({err}).") from None
+    texts, numeric, bold = [], [], []
     try:
         if sheet not in book.sheetnames:
             raise ExportError(f"{path} has no sheet {sheet!r}.")
         worksheet = book[sheet]
-        rows = [[read_back(v) if isinstance(v, str) else v for v in r]
-                for r in worksheet.iter_rows(max_row=limit + 1, values_only=True)]
-        total = worksheet.max_row - 1 if worksheet.max_row else None
+        for row in worksheet.iter_rows(max_row=limit):
+            texts.append([format_value(read_back(c.value) if isinstance(c.value, str) else c.value,
+                                       getattr(c, "number_format", None)) for c in row])
+            numeric.append([isinstance(c.value, int | float) and not isinstance(c.value, bool) for c in row])
+            bold.append([bool(getattr(getattr(c, "font", None), "b", False)) for c in row])
+        total = worksheet.max_row or None
     finally:
         book.close()
-    if not rows:
-        return [], [], 0
-    return [str(h) for h in rows[0]], rows[1:], total
+    return SheetPreview(texts, numeric, bold, total)

@@ -91,7 +91,7 @@ def derive(con: duckdb.DuckDBPyConnection, t: Tables) -> Tables:
 
 
 def look_up(con: duckdb.DuckDBPyConnection, t: Tables) -> Tables:
-    """Order lines ⨝ orders ⨝ products ⨝ categories (and their department) ⨝ customers."""
+    """Order lines joined with their orders, products, categories (and department) and customers."""
     return {"order_lines": _create(con, "looked_up_lines", f"""
         SELECT i.*, o.customer_id, o.status, o.placed_at, o.order_month,
                p.name AS product_name, p.category_id, c.name AS category_name,

@@ -7,6 +7,7 @@ a lazy model). At most ``MAX_ROWS`` rows are held; the status says "showing firs
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +16,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from desktop_app.services.jobs import ErrorInfo, Job, JobRunner
+
+log = logging.getLogger(__name__)
 
 BATCH = 2_000
 MAX_ROWS = 200_000
@@ -25,7 +28,7 @@ def _format(value) -> str:
     if value is None:
         return "NULL"
     if isinstance(value, float):
-        return f"{value:,.6g}"
+        return f"{value:,}"  # every digit Python needs to read the value back, with separators
     if isinstance(value, Decimal):
         return f"{value:,}"
     if isinstance(value, datetime | date):
@@ -51,6 +54,7 @@ class LazyTableModel(QAbstractTableModel):
         self._exhausted = True
         self._generation = 0
         self._sort: tuple[int, Qt.SortOrder] | None = None
+        self._opening: Job | None = None
 
     # -- feeding ------------------------------------------------------------------------------------
     def open(self, opener: Callable) -> None:
@@ -77,18 +81,34 @@ class LazyTableModel(QAbstractTableModel):
         def open_and_fetch(*, report, cancel):
             if old is not None:
                 old.close()
-            source = opener(order_by=order_by, descending=descending)
+            source = opener(order_by=order_by, descending=descending, cancel=cancel)
             return source, source.fetch(BATCH)
 
+        if self._opening is not None:
+            self._opening.cancel()
         job = Job(open_and_fetch, title="Open preview")
-        job.on_success(lambda result: self._opened(generation, result)).on_failure(self._failed)
+        job.on_success(lambda result: self._opened(generation, result)).on_failure(
+            lambda info: self._failed(generation, info))
+        job.on_cancelled(lambda: self._stopped(generation))
+        self._opening = job
+        self.runner.submit(job, lane="preview")
+
+    def cancel(self) -> None:
+        """Stop opening (a long query): the model stays empty and says so."""
+        if self._opening is not None:
+            self._opening.cancel()
+
+    def _close_later(self, source) -> None:
+        job = Job(lambda *, report, cancel: source.close(), title="Close preview")
+        job.on_failure(lambda info: log.warning("Closing a preview failed: %s", info.details))
         self.runner.submit(job, lane="preview")
 
     def _opened(self, generation: int, result) -> None:
         source, rows = result
         if generation != self._generation:  # a newer request won: drop this stale answer
-            self.runner.submit(Job(lambda *, report, cancel: source.close(), title="Close preview"), lane="preview")
+            self._close_later(source)
             return
+        self._opening = None
         self._source = source
         self.beginResetModel()
         self.columns = list(source.columns)
@@ -99,11 +119,24 @@ class LazyTableModel(QAbstractTableModel):
         self.endResetModel()
         self._announce()
 
-    def _failed(self, info: ErrorInfo) -> None:
+    def _failed(self, generation: int, info: ErrorInfo) -> None:
+        if generation != self._generation:
+            return
         self._loading = False
+        self._opening = None
+        self.statusChanged.emit("")
         self.errorOccurred.emit(info)
 
+    def _stopped(self, generation: int) -> None:
+        if generation == self._generation:
+            self._loading = False
+            self._opening = None
+            self.statusChanged.emit("Cancelled")
+
     def _announce(self) -> None:
+        if self._exhausted and (self.total is None or self.total == len(self.rows)):
+            self.statusChanged.emit(f"{len(self.rows):,} row{'s' if len(self.rows) != 1 else ''}")
+            return
         total = f" of {self.total:,}" if self.total is not None else ""
         self.statusChanged.emit(f"Showing first {len(self.rows):,}{total} rows")
 
@@ -116,7 +149,8 @@ class LazyTableModel(QAbstractTableModel):
         self._loading = True
         generation, source = self._generation, self._source
         job = Job(lambda *, report, cancel: source.fetch(BATCH), title="Fetch rows")
-        job.on_success(lambda rows: self._append(generation, rows)).on_failure(self._failed)
+        job.on_success(lambda rows: self._append(generation, rows)).on_failure(
+            lambda info: self._failed(generation, info))
         self.runner.submit(job, lane="preview")
 
     def _append(self, generation: int, rows: list[tuple]) -> None:
@@ -134,7 +168,15 @@ class LazyTableModel(QAbstractTableModel):
         self._generation += 1
         source, self._source = self._source, None
         if source is not None:
-            self.runner.submit(Job(lambda *, report, cancel: source.close(), title="Close preview"), lane="preview")
+            self._close_later(source)
+
+    def clear(self) -> None:
+        """Show nothing (closing what was shown)."""
+        self.close()
+        self.beginResetModel()
+        self.columns, self.rows, self.total, self._exhausted, self._loading = [], [], None, True, False
+        self.endResetModel()
+        self.statusChanged.emit("")
 
     def release(self) -> None:
         """Close the open source at once: for shutdown, after the runner's threads have stopped."""

@@ -1,16 +1,20 @@
-"""The Ingestion tab: full or incremental, table selection, Start and Cancel; a progress bar per
-table and overall with rows/s and ETA; each table's change-tracking strategy; reconciliation
-pass/fail; notes on schema drift and dirty columns; run history from the warehouse."""
+"""The Ingestion tab: full or incremental, table selection, Start and Cancel; overall progress (rows,
+rows/s, time left) and a bar per table; each table's change-tracking strategy, status and
+reconciliation; notes on drift and dirty columns; the run history and reconciliations from the
+warehouse. On launch it shows the warehouse's last run, not an empty table.
+"""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
@@ -26,56 +30,67 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.progress import Progress
-from desktop_app.services.jobs import ErrorInfo, Job
-from desktop_app.services.studio import Studio
-from desktop_app.ui.status_colours import GREEN, RED
+from desktop_app.services.jobs import Job
+from desktop_app.services.studio import SourceView, Studio
+from desktop_app.ui import palette
+from desktop_app.ui.error_dialog import present_error
+from desktop_app.ui.widgets.job_progress import JobProgress
 from desktop_app.ui.widgets.message_bar import MessageBar
 
 if TYPE_CHECKING:
+    from desktop_app.core.ingest.history import History, TableLoad
     from desktop_app.core.ingest.run import IngestReport
-    from desktop_app.core.oltp.inspect import SourceInfo
+    from desktop_app.core.workspace_state import WorkspaceState
 
 COLUMNS = ["Table", "Strategy", "Progress", "Rows/s", "Status", "Read", "Inserted", "Updated", "Deleted",
            "Reconciliation"]
+NUMBER_COLUMNS = (3, 5, 6, 7, 8)
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+def when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M:%S}" if value else ""
+
+
+def number(value) -> str:
+    return "" if value is None else f"{value:,}"
 
 
 class IngestTab(QWidget):
-    errorOccurred = Signal(object)  # noqa: N815
     finished = Signal(object)  # IngestReport
 
     def __init__(self, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.studio = studio
         self.job: Job | None = None
+        self.run_started = 0.0
         self.mode = QComboBox()
         self.mode.addItem("Incremental", "incremental")
         self.mode.addItem("Full refresh", "full")
         self.mode.setToolTip("Incremental reads only what changed (per-table strategy); full reloads everything")
         self.start = QPushButton("Start")
         self.start.setToolTip("Load the checked tables into the warehouse's raw schema")
-        self.cancel = QPushButton("Cancel")
-        self.cancel.setEnabled(False)
         self.start.clicked.connect(self.start_ingest)
-        self.cancel.clicked.connect(self.cancel_ingest)
-        self.overall = QProgressBar()
-        self.overall_label = QLabel("")
+        self.progress = JobProgress()
         self.message = MessageBar()
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Mode"))
         bar.addWidget(self.mode)
         bar.addWidget(self.start)
-        bar.addWidget(self.cancel)
-        bar.addWidget(self.overall, 1)
-        bar.addWidget(self.overall_label)
+        bar.addWidget(self.progress, 1)
         self.tables = QTreeWidget()
         self.tables.setHeaderLabels(COLUMNS)
         self.tables.setRootIsDecorated(False)
         self.tables.setToolTip("Check the tables to load; each row shows how it is kept in step")
+        self.tables.header().setStretchLastSection(True)
         self.bars: dict[str, QProgressBar] = {}
-        self.started_at: dict[str, float] = {}
         self.notes = QPlainTextEdit(readOnly=True)
         self.history = QTableWidget()
         self.reconciliation = QTableWidget()
+        for table in (self.history, self.reconciliation):
+            table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+            table.verticalHeader().hide()
+            table.setAlternatingRowColors(True)
         details = QTabWidget()
         details.addTab(self.notes, "Notes")
         details.addTab(self.reconciliation, "Reconciliation")
@@ -88,21 +103,24 @@ class IngestTab(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.message)
         layout.addWidget(self.splitter, 1)
+        self._last_history: History | None = None
 
     # -- table list ---------------------------------------------------------------------------------
-    def set_source_info(self, info: SourceInfo) -> None:
-        from desktop_app.core.ingest.plan import plan_table
-
+    def set_source_view(self, view: SourceView) -> None:
         if self.job is not None:  # never rebuild the list under a running load
             return
+        checked = set(self.checked_tables()) if self.tables.topLevelItemCount() else None
         self.tables.clear()
         self.bars.clear()
-        for table in info.tables:
-            plan = plan_table(table)
+        for table in view.info.tables:
+            plan = view.plans[table.name]
             item = QTreeWidgetItem([table.name, plan.label, "", "", "", "", "", "", "", ""])
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(0, Qt.CheckState.Checked)
+            item.setCheckState(0, Qt.CheckState.Checked if checked is None or table.name in checked
+                               else Qt.CheckState.Unchecked)
             item.setToolTip(1, "\n".join(plan.notes) or "rows changed since the last run, by this column")
+            for column in NUMBER_COLUMNS:
+                item.setTextAlignment(column, RIGHT)
             self.tables.addTopLevelItem(item)
             bar = QProgressBar()
             bar.setMaximumHeight(16)
@@ -111,8 +129,11 @@ class IngestTab(QWidget):
             self.bars[table.name] = bar
         for i in (0, 1):
             self.tables.resizeColumnToContents(i)
-        self.tables.setColumnWidth(2, 160)
-        self.refresh_history()
+        self.tables.setColumnWidth(2, 140)
+        for i in range(3, 9):
+            self.tables.setColumnWidth(i, 86)
+        if self._last_history is not None:
+            self._show_last_run(self._last_history)
 
     def checked_tables(self) -> list[str]:
         items = [self.tables.topLevelItem(i) for i in range(self.tables.topLevelItemCount())]
@@ -124,6 +145,10 @@ class IngestTab(QWidget):
                 return self.tables.topLevelItem(i)
         return None
 
+    def _set_status(self, item: QTreeWidgetItem, status: str) -> None:
+        item.setText(4, status)
+        item.setForeground(4, palette.brush(status))
+
     # -- running ------------------------------------------------------------------------------------
     def start_ingest(self) -> Job | None:
         tables = self.checked_tables()
@@ -131,105 +156,160 @@ class IngestTab(QWidget):
             self.message.show_message("Check at least one table to load.", "warn")
             return None
         self.message.show_message(f"Loading {len(tables)} tables ({self.mode.currentText().lower()}) …")
-        for bar in self.bars.values():
+        for name, bar in self.bars.items():
             bar.setValue(0)
-        self.started_at.clear()
+            item = self._item(name)
+            for column in range(3, 10):
+                item.setText(column, "")
+            self._set_status(item, "queued" if name in tables else "")
         self.run_started = time.monotonic()
         self.job = self.studio.ingest(self.mode.currentData(), tables)
-        self.job.on_progress(self._on_progress).on_success(self.show_report).on_failure(self._on_failed)
-        self.job.signals.cancelled.connect(self._on_cancelled)
+        self.progress.track(self.job, "Ingestion", describe=self._describe_overall, finish_text=self._finish_text)
+        self.job.on_progress(self._on_table_progress).on_success(self.show_report)
+        self.job.on_failure(lambda info: present_error(self, info, self.message))
+        self.job.on_cancelled(self._on_cancelled)
         self.job.on_finished(self._on_finished)
         self.start.setEnabled(False)
-        self.cancel.setEnabled(True)
         return self.job
 
     def cancel_ingest(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.message.show_message("Cancelling … the table in progress is rolled back.")
+        self.progress.cancel()
 
-    def _on_progress(self, progress: Progress) -> None:
+    def _describe_overall(self, progress: Progress):
+        if progress.target:
+            return None  # a table's own progress: its row shows it
+        if progress.total is None:
+            return None, progress.message
+        fraction = progress.fraction or 0.0
+        elapsed = time.monotonic() - self.run_started
+        eta = f" · about {elapsed / fraction - elapsed:,.0f} s left" if 0.02 < fraction < 1 else ""
+        return fraction, f"{progress.done:,.0f} of {progress.total:,.0f} rows · {progress.message}{eta}"
+
+    def _finish_text(self, report: IngestReport) -> tuple[str, str]:
+        rows = sum(t.rows_read for t in report.tables)
+        if report.ok:
+            return f"Run {report.run_id}: {rows:,} rows read, every table reconciled", "ok"
+        failed = [t.table for t in report.tables if t.status != "success"]
+        return f"Run {report.run_id}: {report.status} — {', '.join(failed)} failed (see the red rows)", "error"
+
+    def _on_table_progress(self, progress: Progress) -> None:
         if not progress.target:
-            fraction = progress.fraction or 0
-            self.overall.setValue(int(fraction * 100))
-            elapsed = time.monotonic() - self.run_started
-            eta = f", about {elapsed / fraction - elapsed:.0f} s left" if 0.02 < fraction < 1 else ""
-            self.overall_label.setText(f"{progress.done:,.0f} of {progress.total or 0:,.0f} rows · "
-                                       f"{progress.message}{eta}")
             return
         bar, item = self.bars.get(progress.target), self._item(progress.target)
         if bar is None or item is None:
             return
         if progress.fraction is not None:
             bar.setValue(int(progress.fraction * 100))
-        item.setText(3, progress.message)
-        item.setText(4, "loading")
+        item.setText(3, progress.message.removesuffix(" rows/s"))
+        self._set_status(item, "loading")
 
     def show_report(self, report: IngestReport) -> None:
         for result in report.tables:
             item = self._item(result.table)
             if item is None:
                 continue
-            self.bars[result.table].setValue(100)
+            self.bars[result.table].setValue(100 if result.status == "success" else self.bars[result.table].value())
             recon = result.reconciliation or {}
-            values = {3: f"{result.rows_per_second:,.0f}", 4: result.status, 5: f"{result.rows_read:,}",
+            values = {3: f"{result.rows_per_second:,.0f}", 5: f"{result.rows_read:,}",
                       6: f"{result.inserted:,}", 7: f"{result.updated:,}", 8: f"{result.deleted:,}",
-                      9: f"{'✓ pass' if recon.get('status') == 'equal' else '✗ FAIL'} — {recon.get('detail', '')}"
-                      if recon else (result.error or "")}
+                      9: (f"{'✓ pass' if recon.get('status') == 'equal' else '✗ FAIL'} — {recon.get('detail', '')}"
+                          if recon else (result.error or ""))}
             for column, text in values.items():
                 item.setText(column, text)
-            item.setForeground(9, GREEN if recon.get("status") == "equal" else RED)
-            item.setForeground(4, GREEN if result.status == "success" else RED)
+            item.setToolTip(9, item.text(9))
+            item.setForeground(9, palette.brush(recon.get("status") or result.status))
+            self._set_status(item, result.status)
             item.setText(1, result.strategy)
         notes = [f"{t.table}: {note}" for t in report.tables for note in t.notes]
         notes += [f"{t.table}: ERROR {t.error}" for t in report.tables if t.error]
         self.notes.setPlainText("\n".join(notes) or "No notes: no drift, no dirty columns.")
-        kind = "ok" if report.ok else "error"
-        rows = sum(t.rows_read for t in report.tables)
-        self.message.show_message(f"Run {report.run_id}: {report.status} — {rows:,} rows read in "
-                                  f"{report.seconds:.1f} s; every table reconciled" if report.ok else
-                                  f"Run {report.run_id}: {report.status} — see the red rows", kind)
-        self.overall.setValue(100)
-        self.refresh_history()
+        self.message.clear()  # the progress line keeps the run's end state
         self.finished.emit(report)
-
-    def _on_failed(self, info: ErrorInfo) -> None:
-        self.message.show_error(info.error)
-        self.errorOccurred.emit(info)
 
     def _on_cancelled(self) -> None:
         self.message.show_message("Cancelled: tables finished before the cancel were kept; the one in progress "
                                   "was rolled back.", "warn")
-        self.refresh_history()
+        for name in self.bars:
+            item = self._item(name)
+            if item.text(4) in ("queued", "loading"):
+                self._set_status(item, "cancelled")
 
     def _on_finished(self) -> None:
         self.start.setEnabled(True)
-        self.cancel.setEnabled(False)
         self.job = None
 
-    # -- history ------------------------------------------------------------------------------------
-    def refresh_history(self) -> None:
-        job = self.studio.history()
-        job.on_success(self._show_history).on_failure(lambda info: self.message.show_error(info.error))
+    # -- what the warehouse remembers ---------------------------------------------------------------
+    def show_state(self, state: WorkspaceState) -> None:
+        history = state.history
+        self._last_history = history
+        self._fill(self.history, ["Run", "Started", "Table", "Mode", "Strategy", "Read", "Inserted", "Updated",
+                                  "Deleted", "Seconds", "Status", "Error"],
+                   [(load.run_id, when(load.started_at), load.table, load.mode, load.strategy, load.rows_read,
+                     load.inserted, load.updated, load.deleted,
+                     None if load.seconds is None else round(load.seconds, 2), load.status, load.error or "")
+                    for load in history.loads], status_column=10, numbers=(0, 5, 6, 7, 8, 9))
+        self._fill(self.reconciliation, ["Run", "Checked", "Table", "Scope", "Source rows", "Warehouse rows",
+                                         "Status", "Detail"],
+                   [(r.run_id, when(r.checked_at), r.table, r.scope, r.source_rows, r.warehouse_rows, r.status,
+                     r.detail or "") for r in history.reconciliations], status_column=6, numbers=(0, 4, 5))
+        if self.job is None:
+            self._show_last_run(history)
 
-    def _show_history(self, data) -> None:
-        loads, recon = data
-        _fill(self.history, ["Run", "Started", "Table", "Mode", "Strategy", "Read", "Inserted", "Updated",
-                             "Deleted", "Seconds", "Status", "Error"], loads, status_column=10)
-        _fill(self.reconciliation, ["Run", "Table", "Scope", "Source rows", "Warehouse rows", "Status", "Detail"],
-              recon, status_column=5)
+    def _show_last_run(self, history: History) -> None:
+        """Each table's row as the last run left it (on launch, and after a run)."""
+        run = history.last_run
+        if run is None:
+            if not self.message.text():
+                self.message.show_message("Nothing ingested yet: press Start to copy the source into the warehouse.")
+            return
+        loads: dict[str, TableLoad] = {t.table: t for t in run.tables}
+        reconciled = {r.table: r for r in history.reconciliations if r.run_id == run.run_id}
+        for name, load in loads.items():
+            item = self._item(name)
+            if item is None:
+                continue
+            self.bars[name].setValue(100 if load.status == "success" else 0)
+            for column, value in ((5, load.rows_read), (6, load.inserted), (7, load.updated), (8, load.deleted)):
+                item.setText(column, number(value))
+            if load.seconds and load.rows_read:
+                item.setText(3, f"{load.rows_read / load.seconds:,.0f}")
+            self._set_status(item, load.status)
+            recon = reconciled.get(name)
+            if recon is not None:
+                item.setText(9, f"{'✓ pass' if recon.status == 'equal' else '✗ FAIL'} — {recon.detail or ''}")
+                item.setForeground(9, palette.brush(recon.status))
+            elif load.error:
+                item.setText(9, load.error)
+                item.setForeground(9, palette.brush("error"))
+        if not self.notes.toPlainText():
+            notes = [f"{t.table}: {line}" for t in run.tables for line in (t.notes or "").splitlines()]
+            self.notes.setPlainText("\n".join(notes) or "No notes: no drift, no dirty columns.")
+        if self.progress.state == "idle" and (not self.message.text() or self.message.kind in ("info", "ok")):
+            finished = f", finished {when(run.finished_at)}" if run.finished_at else ""
+            self.message.show_message(f"Last run {run.run_id} ({run.mode}): {run.status}, {run.rows_read:,} rows read"
+                                      f"{finished}", "ok" if run.status == "success" else "warn")
 
-
-def _fill(widget: QTableWidget, headers: list[str], rows: list, status_column: int) -> None:
-    widget.clear()
-    widget.setColumnCount(len(headers))
-    widget.setHorizontalHeaderLabels(headers)
-    widget.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            item = QTableWidgetItem("" if value is None else (f"{value:,}" if isinstance(value, int) and c > 0
-                                                              else str(value)))
-            if c == status_column:
-                item.setForeground(GREEN if value in ("success", "equal") else RED)
-            widget.setItem(r, c, item)
-    widget.resizeColumnsToContents()
+    @staticmethod
+    def _fill(widget: QTableWidget, headers: list[str], rows: list[tuple], status_column: int,
+              numbers: tuple[int, ...]) -> None:
+        widget.setSortingEnabled(False)
+        widget.clear()
+        widget.setColumnCount(len(headers))
+        widget.setHorizontalHeaderLabels(headers)
+        widget.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                text = "" if value is None else (f"{value:,}" if isinstance(value, int) and c > 0 else str(value))
+                item = QTableWidgetItem(text)
+                if c in numbers:
+                    item.setTextAlignment(RIGHT)
+                if c == status_column:
+                    item.setForeground(palette.brush(str(value)))
+                widget.setItem(r, c, item)
+        widget.resizeColumnsToContents()
+        header = widget.horizontalHeader()
+        header.setStretchLastSection(True)
+        for c in range(len(headers) - 1):
+            if header.sectionSize(c) > 260:
+                header.resizeSection(c, 260)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

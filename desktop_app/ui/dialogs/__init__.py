@@ -1,0 +1,1 @@
+"""Dialogs: opening a database by URL."""
