@@ -78,7 +78,8 @@ def test_a_relaunch_shows_what_is_on_disk(qtbot, used_workspace):
     assert ingest.history.rowCount() == 8 and ":" in ingest.history.item(0, 1).text()
     assert "." not in ingest.history.item(0, 1).text()  # timestamps to the second, no microseconds
     qtbot.waitUntil(lambda: window.models_tab.list.topLevelItemCount() >= 17, timeout=10_000)
-    statuses = {window.models_tab.list.topLevelItem(i).text(2) for i in range(window.models_tab.list.topLevelItemCount())}
+    models = window.models_tab.list
+    statuses = {models.topLevelItem(i).text(2) for i in range(models.topLevelItemCount())}
     assert statuses <= {"success", "inlined"} and "success" in statuses
     assert window.models_tab.tests.topLevelItemCount() >= 30
     assert window.models_tab.message.text().startswith("Last build")
