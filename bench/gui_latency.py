@@ -82,10 +82,10 @@ def main() -> None:
             now = clock.elapsed()
             if state["phase"] in ("running", "done"):  # "done": the window showing the results, until idle
                 gaps.append(now - state["last"])
-                where.append(window.progress.format())
+                where.append(window.status_progress.text())
             state["last"] = now
             if state["phase"] == "opening" and window.source_tab.tables.topLevelItemCount() and \
-                    not window.runner.live_jobs:
+                    window.state is not None and not window.runner.live_jobs:
                 state["phase"] = "running"
                 state["started"] = time.perf_counter()
                 job = window.run_everything()

@@ -24,6 +24,7 @@ from desktop_app.services.settings import Settings, default_settings_path
 from desktop_app.services.studio import SourceView, Studio
 from desktop_app.ui.dialogs.url_dialog import UrlDialog
 from desktop_app.ui.error_dialog import present_error
+from desktop_app.ui.icons import icon
 from desktop_app.ui.tabs.console_tab import ConsoleTab
 from desktop_app.ui.tabs.excel_tab import ExcelTab
 from desktop_app.ui.tabs.ingest_tab import IngestTab
@@ -94,12 +95,13 @@ class MainWindow(QMainWindow):
     # -- menus --------------------------------------------------------------------------------------
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Open SQLite file…", self._on_open_triggered, QKeySequence.StandardKey.Open)
-        self._action(file_menu, "Open database &URL…", lambda: self.open_url_dialog(), "Ctrl+Shift+O")
+        self._action(file_menu, "&Open SQLite file…", self._on_open_triggered, QKeySequence.StandardKey.Open,
+                     "open")
+        self._action(file_menu, "Open database &URL…", lambda: self.open_url_dialog(), "Ctrl+Shift+O", "database")
         self._action(file_menu, "Use the &demo shop", lambda: self.open_source(str(self.workspace.demo_shop)))
         self.recent_menu = file_menu.addMenu("&Recent sources")
         file_menu.addSeparator()
-        self._action(file_menu, "Open model &project…", self._on_open_project_triggered)
+        self._action(file_menu, "Open model &project…", self._on_open_project_triggered, None, "folder")
         self.recent_projects_menu = file_menu.addMenu("Recent pro&jects")
         self._action(file_menu, "Open &warehouse…", self._on_open_warehouse_triggered)
         self.recent_warehouses_menu = file_menu.addMenu("Recent ware&houses")
@@ -107,17 +109,17 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         run_menu = self.menuBar().addMenu("&Run")
-        self.run_all_action = self._action(run_menu, "Run &everything", self.run_everything, "Ctrl+R")
+        self.run_all_action = self._action(run_menu, "Run &everything", self.run_everything, "Ctrl+R", "run")
         self.run_all_action.setToolTip("Ingest → build models → Excel stages → reconcile the two roads")
         self._action(run_menu, "&Ingest", lambda: self.ingest_tab.start_ingest())
         self._action(run_menu, "&Build models", lambda: self.models_tab.build())
         self._action(run_menu, "E&xcel stages", lambda: self.excel_tab.run("all"))
-        self.cancel_action = self._action(run_menu, "&Cancel", self.cancel_jobs, Qt.Key.Key_Escape)
+        self.cancel_action = self._action(run_menu, "&Cancel", self.cancel_jobs, Qt.Key.Key_Escape, "cancel")
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About", self._on_about_triggered)
 
-    def _action(self, menu, text, slot, shortcut=None) -> QAction:
-        action = QAction(text, self)
+    def _action(self, menu, text, slot, shortcut=None, icon_name: str | None = None) -> QAction:
+        action = QAction(icon(icon_name), text, self) if icon_name else QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(slot)

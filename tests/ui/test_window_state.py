@@ -112,3 +112,15 @@ def test_a_relaunch_marks_what_is_stale(qtbot, used_workspace):
     assert window.ingest_tab.message.text().startswith("Last run 2 (incremental)")
     window.close()
     close_window(window)
+
+
+def test_the_window_module_loads_no_database_or_workbook_library():
+    """Importing one of them at start-up delays the first paint (DuckDB, SQLAlchemy and openpyxl cost
+    ~0.3 s): they belong to the jobs, on worker threads."""
+    code = ("import sys, desktop_app.ui.main_window; "
+            "print(sorted(m for m in ('duckdb', 'sqlalchemy', 'openpyxl', 'pyqtgraph', 'python_calamine', 'jinja2') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -124,10 +124,8 @@ class SheetPreview:
     numeric: list[list[bool]]
     bold: list[list[bool]]
     total_rows: int | None  # rows of the sheet (its first row included), if the file says
-
-    @property
-    def width(self) -> int:
-        return max((len(row) for row in self.texts), default=0)
+    width: int = 0  # columns
+    column_chars: tuple[int, ...] = ()  # the longest text of each column, in characters (capped at 60)
 
 
 def sheet_preview(path: Path, sheet: str, limit: int = 500) -> SheetPreview:
@@ -157,4 +155,7 @@ def sheet_preview(path: Path, sheet: str, limit: int = 500) -> SheetPreview:
         total = worksheet.max_row or None
     finally:
         book.close()
-    return SheetPreview(texts, numeric, bold, total)
+    width = max((len(row) for row in texts), default=0)
+    # Measured here, on the worker: sizing columns to their contents on the GUI thread stalled the window.
+    chars = tuple(min(60, max((len(row[c]) for row in texts if c < len(row)), default=0)) for c in range(width))
+    return SheetPreview(texts, numeric, bold, total, width, chars)

@@ -7,7 +7,6 @@ brings this dialog back with everything filled in but the password.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -78,6 +77,8 @@ class UrlDialog(QDialog):
 
     def fill(self, text: str) -> None:
         """Split a URL into the fields (a redacted ``***`` password is left for the user to type)."""
+        import sqlalchemy as sa  # here, not at start-up: the window must show fast
+
         try:
             url = sa.make_url(text)
         except (sa.exc.ArgumentError, ValueError):
@@ -97,6 +98,8 @@ class UrlDialog(QDialog):
 
     def location(self) -> str:
         """The URL to open, password included (for this session only)."""
+        import sqlalchemy as sa
+
         driver = self._driver_kept or self.dialect.currentData()[0] or "postgresql+psycopg"
         url = sa.URL.create(driver, username=self.user.text() or None, password=self.password.text() or None,
                             host=self.host.text() or None, port=self.port.value() or None,

@@ -3,10 +3,13 @@ format, numbers right-aligned, bold where the workbook is bold (the header row).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QFont
 
-from desktop_app.core.excel.read import SheetPreview
+if TYPE_CHECKING:
+    from desktop_app.core.excel.read import SheetPreview
 
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)

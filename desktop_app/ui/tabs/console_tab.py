@@ -27,6 +27,7 @@ from desktop_app.services.jobs import Job
 from desktop_app.services.settings import Settings
 from desktop_app.services.studio import Studio
 from desktop_app.ui.error_dialog import present_error
+from desktop_app.ui.icons import icon
 from desktop_app.ui.models.lazy_table_model import LazyTableModel
 from desktop_app.ui.widgets.message_bar import MessageBar
 
@@ -48,7 +49,7 @@ class ConsoleTab(QWidget):
         self.editor.setFont(QFont("monospace"))
         self.editor.setPlainText(EXAMPLE)
         self.editor.setToolTip("SELECT, DESCRIBE, SHOW, SUMMARIZE … — one statement; Ctrl+Enter runs it")
-        self.run_button = QPushButton("Run")
+        self.run_button = QPushButton(icon("run"), "Run")
         self.run_button.setToolTip("Run the statement (Ctrl+Enter)")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QFontMetrics
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,18 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.excel.read import SheetPreview
 from desktop_app.core.excel.stages import FINAL_REPORT, INTERMEDIATE, RAW_EXPORT, StageResult
 from desktop_app.services.jobs import Job, JobSlot
 from desktop_app.services.settings import Settings
 from desktop_app.services.studio import Studio
 from desktop_app.ui import palette
 from desktop_app.ui.error_dialog import present_error
+from desktop_app.ui.icons import icon
 from desktop_app.ui.models.sheet_model import SheetModel
 from desktop_app.ui.widgets.job_progress import JobProgress
 from desktop_app.ui.widgets.message_bar import MessageBar
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: importing the reader would load openpyxl and DuckDB at start-up
+    from desktop_app.core.excel.read import SheetPreview
     from desktop_app.core.workspace_state import WorkspaceState
 
 STAGES = (("raw", "1. Raw export", RAW_EXPORT), ("intermediate", "2. Intermediate", INTERMEDIATE),
@@ -64,10 +65,10 @@ class ExcelTab(QWidget):
         self.stages.currentItemChanged.connect(lambda current, _p: self.preview_stage())
         self.run_one = QPushButton("Run stage")
         self.run_one.setToolTip("Run the selected stage from the previous stage's workbook")
-        self.run_all = QPushButton("Run all stages")
+        self.run_all = QPushButton(icon("run"), "Run all stages")
         self.run_all.setToolTip("Raw export → intermediate → final report")
-        self.save_as = QPushButton("Save As…")
-        self.open_button = QPushButton("Open")
+        self.save_as = QPushButton(icon("save"), "Save As…")
+        self.open_button = QPushButton(icon("open"), "Open")
         self.open_button.setToolTip("Open the workbook in your spreadsheet application")
         self.run_one.clicked.connect(lambda: self.run(self._selected_stage()))
         self.run_all.clicked.connect(lambda: self.run("all"))
@@ -240,10 +241,12 @@ class ExcelTab(QWidget):
 def _fill(table: QTableView, preview: SheetPreview) -> None:
     table.setModel(SheetModel(preview, table))
     header = table.horizontalHeader()
-    table.resizeColumnsToContents()
-    for column in range(preview.width):
-        if header.sectionSize(column) > MAX_COLUMN_WIDTH:
-            header.resizeSection(column, MAX_COLUMN_WIDTH)
+    # Widths from the character counts the worker measured (sizing to contents here stalled the window).
+    bold = table.font()
+    bold.setBold(True)
+    char = QFontMetrics(bold).horizontalAdvance("0") + 0.5
+    for column, chars in enumerate(preview.column_chars):
+        header.resizeSection(column, min(MAX_COLUMN_WIDTH, max(48, int(chars * char) + 16)))
     shown = len(preview.texts)
     table.setToolTip(f"Showing the first {shown:,} of {preview.total_rows:,} rows" if preview.total_rows
                      and preview.total_rows > shown else f"All {shown:,} rows")

@@ -34,6 +34,7 @@ from desktop_app.services.jobs import Job
 from desktop_app.services.studio import SourceView, Studio
 from desktop_app.ui import palette
 from desktop_app.ui.error_dialog import present_error
+from desktop_app.ui.icons import icon
 from desktop_app.ui.widgets.job_progress import JobProgress
 from desktop_app.ui.widgets.message_bar import MessageBar
 
@@ -68,7 +69,7 @@ class IngestTab(QWidget):
         self.mode.addItem("Incremental", "incremental")
         self.mode.addItem("Full refresh", "full")
         self.mode.setToolTip("Incremental reads only what changed (per-table strategy); full reloads everything")
-        self.start = QPushButton("Start")
+        self.start = QPushButton(icon("run"), "Start")
         self.start.setToolTip("Load the checked tables into the warehouse's raw schema")
         self.start.clicked.connect(self.start_ingest)
         self.progress = JobProgress()

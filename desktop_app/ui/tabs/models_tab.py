@@ -31,6 +31,7 @@ from desktop_app.services.jobs import Job, JobSlot
 from desktop_app.services.studio import ModelNode, Studio
 from desktop_app.ui import palette
 from desktop_app.ui.error_dialog import present_error
+from desktop_app.ui.icons import icon
 from desktop_app.ui.models.lazy_table_model import LazyTableModel
 from desktop_app.ui.widgets.chart_panel import ChartPanel
 from desktop_app.ui.widgets.dag_view import GraphPanel
@@ -57,7 +58,7 @@ class ModelsTab(QWidget):
         self.results: dict[str, NodeResult] = {}
         self.parsing = JobSlot(studio.runner, self)
         self.charting = JobSlot(studio.runner, self)
-        self.build_button = QPushButton("Build models")
+        self.build_button = QPushButton(icon("build"), "Build models")
         self.build_button.setToolTip("Seed, run and test the dbt project in the warehouse (dbt build)")
         self.full_refresh = QCheckBox("Full refresh")
         self.full_refresh.setToolTip("Rebuild incremental models from scratch")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from desktop_app.ui.icons import icon
 from desktop_app.ui.widgets.flow_map import BoxState, FlowMap
 from desktop_app.ui.widgets.job_progress import JobProgress
 from desktop_app.ui.widgets.message_bar import MessageBar
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 FIRST_LAUNCH = ("Welcome. The demo shop on the left is a real SQLite database of a web shop. Press Run everything "
                 "(Ctrl+R) to copy it into the DuckDB warehouse, build the models, write the three Excel workbooks "
                 "and check that both roads give the same figures — then click any box to look inside.")
+PIPELINE_ORDER = ("ingest", "raw", "models", "marts", "charts", "excel_raw", "excel_intermediate", "excel_final")
 RUNNING_STEP = {"ingest": "ingest", "models": "models", "raw export": "excel_raw", "intermediate": "excel_intermediate",
                 "final report": "excel_final", "excel": "excel_raw", "roads": "excel_final"}
 
@@ -38,8 +40,9 @@ class OverviewTab(QWidget):
         self.view: SourceView | None = None
         self.source_error = ""
         self.running: str | None = None
+        self.passed: set[str] = set()  # steps of the running pipeline already done (read from disk after it)
         self.heading = QLabel("<b>Data flow</b> — OLTP source → DuckDB warehouse → two roads to the same figures")
-        self.run_button = QPushButton("Run everything")
+        self.run_button = QPushButton(icon("run"), "Run everything")
         self.run_button.setToolTip("Ingest → build the models → the three Excel stages → reconcile the two roads "
                                    "(Ctrl+R)")
         self.progress = JobProgress()
@@ -73,8 +76,14 @@ class OverviewTab(QWidget):
         self._redraw()
 
     def set_running(self, step: str | None) -> None:
-        """The box of the pipeline step running now (``Progress.target`` of Run everything), or None."""
+        """The box of the pipeline step running now (``Progress.target`` of Run everything), or None when
+        it ended. The steps before it in the flow are marked done for this run."""
         key = RUNNING_STEP.get(step or "", None) if step else None
+        if step is None:
+            self.passed.clear()
+        elif key in PIPELINE_ORDER:
+            self.hint.hide()
+            self.passed = set(PIPELINE_ORDER[:PIPELINE_ORDER.index(key)])  # the order Run everything runs in
         if key != self.running:
             self.running = key
             self._redraw()
@@ -86,8 +95,10 @@ class OverviewTab(QWidget):
     # -- boxes --------------------------------------------------------------------------------------
     def _redraw(self) -> None:
         boxes = self.boxes()
+        for key in self.passed:
+            boxes[key].status, boxes[key].kind = "done in this run", "ok"
         if self.running in boxes:
-            boxes[self.running].status = "running …"
+            boxes[self.running].status, boxes[self.running].kind = "running …", "running"
         self.map.set_boxes(boxes)
 
     def boxes(self) -> dict[str, BoxState]:
@@ -115,7 +126,7 @@ class OverviewTab(QWidget):
             boxes["ingest"].status = run.status
             finished = _when(run.finished_at.timestamp()) if run.finished_at else "unfinished"
             took = f" in {run.seconds:.1f} s" if run.seconds else ""
-            boxes["ingest"].lines = [f"run {run.run_id} ({run.mode}), {finished}", f"{run.rows_read:,} rows read{took}"]
+            boxes["ingest"].lines = [f"run {run.run_id}, {run.mode}, {finished}", f"{run.rows_read:,} rows read{took}"]
             different = {r.table for r in state.history.reconciliations if r.run_id == run.run_id
                          and r.status != "equal"}
             boxes["ingest"].lines.append(f"reconciliation: {len(different)} table(s) different" if different

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QW
 from desktop_app.core.progress import Progress
 from desktop_app.services.jobs import ErrorInfo, Job
 from desktop_app.ui import palette
+from desktop_app.ui.icons import icon
 from desktop_app.ui.widgets.elided_label import ElidedLabel
 
 Describe = Callable[[Progress], "tuple[float | None, str] | None"]
@@ -53,7 +54,7 @@ class JobProgress(QWidget):
         self.bar.setMinimumWidth(120)
         self.elapsed = QLabel()
         self.elapsed.setToolTip("Time elapsed")
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(icon("cancel"), "Cancel")
         self.cancel_button.setToolTip("Stop this job (Esc); what it was writing is rolled back")
         self.cancel_button.clicked.connect(self.cancel)
         layout = QHBoxLayout(self)
