@@ -85,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop_app.app import run_app
 
         return run_app(workspace=args.workspace, quit_after_show=args.quit_after_show)
+    _log_to_file()
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:
@@ -99,8 +100,68 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print_error(error)
         return 1
+    except Exception as error:  # noqa: BLE001 - the one line and the log, never a traceback
+        return _unexpected(error)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def cli_log_path() -> Path:
+    from desktop_app.paths import default_workspace
+
+    return default_workspace() / "logs" / "cli.log"
+
+
+def _log_to_file() -> None:
+    """Warnings and tracebacks of the headless commands go to the log file, never to the terminal
+    (Python's last-resort handler would print them on stderr). The file and its folder are made only
+    when something is logged: a clean run writes nothing."""
+    import logging
+
+    class LazyFileHandler(logging.FileHandler):
+        def emit(self, record) -> None:
+            try:
+                Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                return
+            super().emit(record)
+
+    root = logging.getLogger()
+    if not any(isinstance(h, logging.FileHandler) for h in root.handlers):
+        handler = LazyFileHandler(cli_log_path(), delay=True, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+
+
+def _unexpected(error: BaseException) -> int:
+    """A failure the core did not put into words: one line that names it and where its details are
+    (the traceback goes to the log, not the terminal); exit 1."""
+    import errno
+    import logging
+    import traceback
+
+    from desktop_app.console import print_error
+
+    log_path = cli_log_path()
+    where = f"details in {log_path}"
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("a", encoding="utf-8") as log:
+            log.write(f"--- {' '.join(sys.argv)}\n{traceback.format_exc()}\n")
+    except OSError:
+        where = "the details could not be logged"
+        logging.getLogger(__name__).exception("Unexpected error")
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        message = "No space left on the device; nothing half-written was kept."
+        hint = "Free some space and run it again."
+    elif isinstance(error, OSError) and error.strerror:
+        message = f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+        hint = f"Check the path and its permissions ({where})."
+    else:
+        first = str(error).splitlines()[0] if str(error) else ""
+        message, hint = f"Unexpected error: {type(error).__name__}: {first}", f"This is a bug; {where}."
+    print_error(AppError(message, hint))
+    return 1
 
 
 # -- handlers -------------------------------------------------------------------------------------
@@ -137,7 +198,7 @@ def _simulate(args: argparse.Namespace, cancel: CancelToken) -> int:
 
 
 def _inspect(args: argparse.Namespace, cancel: CancelToken) -> int:
-    from desktop_app.console import stdout
+    from desktop_app.console import line, stdout
     from desktop_app.core.oltp.inspect import inspect_source
     from desktop_app.core.oltp.source import open_source
 
@@ -147,17 +208,19 @@ def _inspect(args: argparse.Namespace, cancel: CancelToken) -> int:
         sys.stdout.write(json.dumps(info.to_dict(), indent=2, ensure_ascii=False) + "\n")
         return 0
     from rich.table import Table
+    from rich.text import Text
 
-    stdout.print(f"[bold]{info.label}[/] ({info.dialect}), {len(info.tables)} tables")
+    stdout.print(line((info.label, "bold"), f" ({info.dialect}), {len(info.tables)} tables"))
     for table in info.tables:
-        grid = Table(title=f"{table.name} — {table.row_count:,} rows", title_justify="left", show_edge=False)
+        grid = Table(title=Text(f"{table.name} — {table.row_count:,} rows"), title_justify="left", show_edge=False)
         for heading in ("column", "type", "null", "default", "key"):
             grid.add_column(heading)
         fk_of = {col: f"→ {fk.referred_table}.{fk.referred_columns[i]}"
                  for fk in table.foreign_keys for i, col in enumerate(fk.columns)}
         for col in table.columns:
             key = " ".join(filter(None, ["PK" if col.primary_key else "", fk_of.get(col.name, "")]))
-            grid.add_row(col.name, col.declared_type, "yes" if col.nullable else "no", col.default or "", key)
+            grid.add_row(*(Text(cell) for cell in (col.name, col.declared_type, "yes" if col.nullable else "no",
+                                                   col.default or "", key)))
         stdout.print(grid)
     return 0
 

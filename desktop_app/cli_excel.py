@@ -50,7 +50,7 @@ def _excel(args: argparse.Namespace, cancel: CancelToken) -> int:
 
 
 def _print_roads(report_path: Path, warehouse, as_json: bool) -> int:
-    from desktop_app.console import stdout
+    from desktop_app.console import line, stdout
     from desktop_app.core.excel.roads import reconcile_roads
 
     checks = reconcile_roads(report_path, warehouse)
@@ -60,10 +60,10 @@ def _print_roads(report_path: Path, warehouse, as_json: bool) -> int:
                                       "status": c.status} for c in checks], indent=2) + "\n")
     else:
         for check in different:
-            stdout.print(f"[red]different[/] {check.figure}: Excel {check.excel} vs models {check.models}")
+            stdout.print(line(("different", "red"), f" {check.figure}: Excel {check.excel} vs models {check.models}"))
         colour = "green" if not different else "red"
-        stdout.print(f"[{colour}]{len(checks) - len(different)} of {len(checks)} figures equal[/] "
-                     f"(the Excel report vs the model marts)")
+        stdout.print(line((f"{len(checks) - len(different)} of {len(checks)} figures equal", colour),
+                          " (the Excel report vs the model marts)"))
     return 0 if not different else 1
 
 
@@ -86,14 +86,15 @@ def register_pipeline(commands: argparse._SubParsersAction) -> None:
 
 
 def _pipeline(args: argparse.Namespace, cancel: CancelToken) -> int:
-    from desktop_app.console import progress_bars, stdout
+    from desktop_app.console import line, progress_bars, stdout
     from desktop_app.core.pipeline import run_pipeline
     from desktop_app.paths import sql_project_dir
 
     with progress_bars() as report:
         result = run_pipeline(args.oltp, args.warehouse, args.project or sql_project_dir(), args.out,
                               mode=args.mode, target_dir=args.out / "target", report=report, cancel=cancel)
-    for line in result.summary():
-        stdout.print(line)
-    stdout.print("[green]everything checked out[/]" if result.ok else "[red]something did not check out[/]")
+    for step in result.summary():
+        stdout.print(step)
+    stdout.print(line(("everything checked out", "green")) if result.ok else
+                 line(("something did not check out", "red")))
     return 0 if result.ok else 1

@@ -30,14 +30,16 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _tables(text: str | None) -> list[str] | None:
-    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+    """``--tables``: None (all) when not given; a list — possibly empty, which the core refuses — when given."""
+    return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
 
 
 def _ingest(args: argparse.Namespace, cancel: CancelToken) -> int:
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    from desktop_app.console import progress_bars, stdout
+    from desktop_app.console import line, progress_bars, stdout
     from desktop_app.core.ingest.run import run_ingest
     from desktop_app.core.olap.warehouse import Warehouse
     from desktop_app.core.oltp.source import open_source
@@ -49,7 +51,7 @@ def _ingest(args: argparse.Namespace, cancel: CancelToken) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
         return 0 if result.ok else 1
-    grid = Table(title=f"Run {result.run_id}: {result.mode} load of {result.source} → {result.warehouse}",
+    grid = Table(title=Text(f"Run {result.run_id}: {result.mode} load of {result.source} → {result.warehouse}"),
                  title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0), show_edge=False)
     rows = []
     for t in result.tables:
@@ -64,19 +66,21 @@ def _ingest(args: argparse.Namespace, cancel: CancelToken) -> int:
                         min_width=10 if heading == "strategy" else widest)
     for t, row in zip(result.tables, rows, strict=True):
         style = "green" if t.status == "success" else "red"
-        grid.add_row(*row[:-1], f"[{style}]{row[-1]}[/]")
+        grid.add_row(*(Text(cell) for cell in row[:-1]), Text(row[-1], style))
     stdout.print(grid)
+    for note in result.notes:
+        stdout.print(line("  ", ("note", "yellow"), f" {note}"))
     for t in result.tables:
         for note in t.notes:
-            stdout.print(f"  [yellow]note[/] {t.table}: {note}")
+            stdout.print(line("  ", ("note", "yellow"), f" {t.table}: {note}"))
         if t.error:
-            stdout.print(f"  [red]error[/] {t.table}: {t.error}")
+            stdout.print(line("  ", ("error", "red"), f" {t.table}: {t.error}"))
     stdout.print(f"{result.status} in {result.seconds:.1f} s")
     return 0 if result.ok else 1
 
 
 def _reconcile(args: argparse.Namespace, cancel: CancelToken) -> int:
-    from desktop_app.console import stdout
+    from desktop_app.console import line, stdout
     from desktop_app.core.errors import WarehouseError
     from desktop_app.core.ingest.reconcile import reconcile_table
     from desktop_app.core.ingest.run import record_reconciliation
@@ -86,22 +90,33 @@ def _reconcile(args: argparse.Namespace, cancel: CancelToken) -> int:
 
     with open_source(args.oltp) as source, Warehouse(args.warehouse, must_exist=True) as warehouse:
         loaded = warehouse.raw_tables()
-        tables = _tables(args.tables) or [t for t in list_tables(source) if t in loaded]
-        missing = [t for t in tables if t not in loaded]
-        if missing:
-            raise WarehouseError(f"Not in the warehouse: {', '.join(missing)}.", "Run `oltp-olap ingest` first.")
+        chosen = _tables(args.tables)
+        if chosen is not None and not chosen:
+            raise WarehouseError("No table was named.", "Name tables separated by commas, or leave --tables out.")
+        in_source = list_tables(source)
+        tables = chosen if chosen is not None else in_source
+        unknown = [t for t in tables if t not in in_source]
+        if unknown:
+            raise WarehouseError(f"No table {', '.join(map(repr, unknown))} in the source.",
+                                 f"Known tables: {', '.join(in_source)}.")
+        missing = [t for t in tables if t not in loaded]  # in the source, never loaded: not equal
         results = []
-        for table in tables:
+        for table in (t for t in tables if t in loaded):
             source_columns = [c for c, _ in warehouse.columns("raw", table)]
             recon = reconcile_table(source, warehouse, table, columns=source_columns, cancel=cancel)
             record_reconciliation(warehouse.cursor(), None, recon)
             results.append(recon)
+        gone = [t for t in loaded if t not in in_source] if chosen is None else []
+    rows = [{"table": r.table, "status": r.status, "detail": r.detail, "source_rows": r.source_rows,
+             "warehouse_rows": r.warehouse_rows} for r in results]
+    rows += [{"table": t, "status": "missing", "detail": "in the source but not in the warehouse: run oltp-olap "
+              "ingest", "source_rows": None, "warehouse_rows": None} for t in missing]
+    rows += [{"table": t, "status": "dropped", "detail": "in the warehouse only: dropped at the source since it "
+              "was loaded (kept, not compared)", "source_rows": None, "warehouse_rows": None} for t in gone]
     if args.json:
-        sys.stdout.write(json.dumps([{"table": r.table, "status": r.status, "detail": r.detail,
-                                      "source_rows": r.source_rows, "warehouse_rows": r.warehouse_rows}
-                                     for r in results], indent=2) + "\n")
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
     else:
-        for r in results:
-            colour = "green" if r.equal else "red"
-            stdout.print(f"[{colour}]{r.status:>9}[/]  {r.table}: {r.detail}")
-    return 0 if all(r.equal for r in results) else 1
+        for row in rows:
+            colour = {"equal": "green", "dropped": "yellow"}.get(row["status"], "red")
+            stdout.print(line((f"{row['status']:>9}", colour), f"  {row['table']}: {row['detail']}"))
+    return 0 if all(r.equal for r in results) and not missing else 1

@@ -62,7 +62,7 @@ def _vars(text: str | None) -> dict:
 
 
 def handle(args: argparse.Namespace, cancel: CancelToken, command: str) -> int:
-    from desktop_app.console import stdout
+    from desktop_app.console import line, stdout
     from desktop_app.core.models.runner import list_nodes, parse_project, result_dict, run_command
     from desktop_app.core.olap.warehouse import Warehouse
     from desktop_app.paths import sql_project_dir
@@ -79,7 +79,7 @@ def handle(args: argparse.Namespace, cancel: CancelToken, command: str) -> int:
             else:
                 for node in nodes:
                     stdout.print(".".join(node.fqn) if node.resource_type != "test" else
-                                 f"{parsed.project.name}.{node.name}", markup=False)
+                                 f"{parsed.project.name}.{node.name}")
             return 0
         result = run_command(command, project, warehouse, select_=args.select, exclude=args.exclude,
                              full_refresh=getattr(args, "full_refresh", False), cli_vars=_vars(args.vars),
@@ -95,12 +95,12 @@ def handle(args: argparse.Namespace, cancel: CancelToken, command: str) -> int:
         label = {"success": "OK", "pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR",
                  "skipped": "SKIP"}[r.status]
         count = f" {r.failures}" if r.status in ("fail", "warn") else ""
-        stdout.print(f"{index:>3} of {total} [{colours[r.status]}]{label}{count}[/] {what} "
-                     f"{r.relation_name or r.name} [dim]in {r.execution_time:.2f}s[/]")
+        stdout.print(line(f"{index:>3} of {total} ", (f"{label}{count}", colours[r.status]),
+                          f" {what} {r.relation_name or r.name} ", (f"in {r.execution_time:.2f}s", "dim")))
         if r.status in ("error", "fail", "warn") and r.message:
-            stdout.print(f"      {r.message}", markup=False)
+            stdout.print(f"      {r.message}")
     counts = result.counts()
     summary = " ".join(f"{k.upper()}={v}" for k, v in sorted(counts.items()))
     stdout.print(f"Finished {command} of {total} nodes in {result.elapsed:.2f}s. {summary}")
-    stdout.print("[green]Completed successfully[/]" if result.ok else "[red]Completed with errors[/]")
+    stdout.print(line(("Completed successfully", "green")) if result.ok else line(("Completed with errors", "red")))
     return 0 if result.ok else 1

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # QT_QPA_PLATFORM=xcb overrides, to watch tests
+# Commands run in-process log to the default workspace: never the real user's.
+os.environ["OLTP_OLAP_WORKSPACE"] = tempfile.mkdtemp(prefix="oltp-olap-test-workspace-")
 
 from desktop_app.core.oltp.demo_shop import create_shop  # noqa: E402
 from tests.servers import postgres_url  # noqa: E402, F401 - a session fixture for every test package

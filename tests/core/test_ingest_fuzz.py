@@ -28,7 +28,7 @@ BLOBS = [b"", b"\x00\x01", b"abc"]
 def a_value(rng: random.Random, declared: str = ""):
     kind = rng.random()
     if kind >= 0.8 and declared in ("text", "varchar(20)"):
-        kind = 0.6  # a blob in a TEXT column is a known gap of the fast path (docs/ingestion.md: it loads as its bytes as text)
+        kind = 0.6  # a blob in a TEXT column: a known gap of the fast path (docs/ingestion.md)
     if kind < 0.15:
         return None
     if kind < 0.35:

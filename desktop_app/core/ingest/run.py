@@ -8,6 +8,7 @@ rolls back the table in progress and stops. Every run and table load is written 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -31,8 +32,10 @@ from desktop_app.core.ingest.types import declared_fallback
 from desktop_app.core.olap.warehouse import META_SCHEMA, RAW_SCHEMA, Warehouse
 from desktop_app.core.oltp.inspect import TableInfo, inspect_source, list_tables
 from desktop_app.core.oltp.postgres import InfiniteDate, InfiniteDatetime
-from desktop_app.core.oltp.source import Source, describe_db_error
+from desktop_app.core.oltp.source import Source, describe_db_error, diagnose_sqlite
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
+
+log = logging.getLogger(__name__)
 
 MODES = ("full", "incremental")
 TABLES_IN_PARALLEL = 2
@@ -71,6 +74,7 @@ class IngestReport:
     status: str
     seconds: float
     tables: list[TableResult]
+    notes: list[str] = field(default_factory=list)  # about the run as a whole (tables gone from the source)
 
     @property
     def ok(self) -> bool:
@@ -116,7 +120,12 @@ def run_ingest(source: Source, warehouse: Warehouse, *, mode: str = "full", tabl
         raise AppError(f"Unknown mode {mode!r}.", "Use full or incremental.")
     started = time.perf_counter()
     available = list_tables(source)
-    chosen = available if not tables else tables
+    if tables is not None and not tables:
+        raise AppError("No table was named.", "Name tables separated by commas, or leave --tables out to load all.")
+    chosen = available if tables is None else list(tables)
+    repeated = sorted({t for t in chosen if chosen.count(t) > 1})
+    if repeated:
+        raise AppError(f"Table {', '.join(map(repr, repeated))} is named more than once.", "Name each table once.")
     unknown = [t for t in chosen if t not in available]
     if unknown:
         raise SourceError(f"No table {', '.join(map(repr, unknown))} in {source.label}.",
@@ -129,7 +138,8 @@ def run_ingest(source: Source, warehouse: Warehouse, *, mode: str = "full", tabl
     # DuckDB admits one writing process, so a run still marked running now was killed mid-way.
     cursor.execute(f"UPDATE {META_SCHEMA}.runs SET status = 'interrupted' WHERE status = 'running'")
     run_id = cursor.execute(f"SELECT nextval('{META_SCHEMA}.run_ids')").fetchall()[0][0]
-    cursor.execute(f"INSERT INTO {META_SCHEMA}.runs VALUES (?, now()::TIMESTAMP, NULL, ?, ?, 'running', NULL)",
+    cursor.execute(f"INSERT INTO {META_SCHEMA}.runs (run_id, started_at, finished_at, source, mode, status, error) "
+                   "VALUES (?, now()::TIMESTAMP, NULL, ?, ?, 'running', NULL)",
                    [run_id, source.label, mode])
     total_rows = sum(t.row_count or 0 for t in info.tables)
     progress = _RunProgress(report, total_rows)
@@ -165,14 +175,19 @@ def run_ingest(source: Source, warehouse: Warehouse, *, mode: str = "full", tabl
     except Cancelled:
         status = "cancelled"
         raise
+    except BaseException:
+        status = "failed"  # whatever stopped the run, it did not succeed
+        raise
     finally:
         done = [results[t.name] for t in info.tables if t.name in results]
         error = "; ".join(f"{r.table}: {r.error}" for r in done if r.error) or None
         _safe(cursor, f"UPDATE {META_SCHEMA}.runs SET finished_at = now()::TIMESTAMP, status = ?, error = ? "
                       "WHERE run_id = ?", [status, error, run_id])
         cursor.close()
+    gone = [t for t in warehouse.raw_tables() if t not in available] if tables is None else []
+    notes = [f"{t}: in the warehouse but no longer in the source — kept as it was, no longer updated" for t in gone]
     return IngestReport(run_id, source.label, str(warehouse.path), mode, status, time.perf_counter() - started,
-                        [results[t.name] for t in info.tables])
+                        [results[t.name] for t in info.tables], notes)
 
 
 class _RunProgress:
@@ -277,9 +292,20 @@ def _ingest_table(source: Source, warehouse: Warehouse, cursor: duckdb.DuckDBPyC
         result.status, result.error = "cancelled", "cancelled by the user"
         _record_load(cursor, run_id, result, started)
         raise Cancelled() from None
-    except (AppError, duckdb.Error, sa.exc.SQLAlchemyError) as err:
+    except (AppError, duckdb.Error, sa.exc.SQLAlchemyError, sqlite3.Error, MemoryError) as err:
         result.status = "failed"
-        result.error = str(err) if isinstance(err, AppError) else str(err).splitlines()[0]  # what, and what to do
+        if isinstance(err, sqlite3.Error | MemoryError) and source.spec.sqlite_path is not None:
+            result.error = str(diagnose_sqlite(source.spec.sqlite_path, err))
+        elif isinstance(err, MemoryError):
+            result.error = "out of memory (close other programs, or load fewer tables at a time)"
+        else:
+            result.error = str(err) if isinstance(err, AppError) else str(err).splitlines()[0]  # what, what to do
+        _record_load(cursor, run_id, result, started)
+        return result
+    except Exception as err:  # noqa: BLE001 - a bug fails its table (and so the run), never passes as success
+        log.exception("Unexpected error loading %s", info.name)
+        result.status = "failed"
+        result.error = f"unexpected error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
         _record_load(cursor, run_id, result, started)
         return result
     result.rows_read, result.inserted, result.updated, result.deleted = (stats.rows_read, stats.inserted,
@@ -408,29 +434,37 @@ def _reconcile(source, warehouse, cursor, run_id, info, plan: TablePlan, mode, c
 
 
 def record_reconciliation(cursor, run_id: int | None, recon: Reconciliation) -> None:
-    cursor.execute(f"INSERT INTO {META_SCHEMA}.reconciliations VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?)",
+    cursor.execute(f"INSERT INTO {META_SCHEMA}.reconciliations (run_id, table_name, checked_at, scope, source_rows, "
+                   "warehouse_rows, source_checksum, warehouse_checksum, status, detail) "
+                   "VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?)",
                    [run_id, recon.table, recon.scope, recon.source_rows, recon.warehouse_rows,
                     recon.source_checksum, recon.warehouse_checksum, recon.status, recon.detail])
 
 
 def _save_state(cursor, table: str, plan: TablePlan, watermark: str | None, columns: list[str], run_id: int) -> None:
     cursor.execute(f"DELETE FROM {META_SCHEMA}.table_state WHERE table_name = ?", [table])
-    cursor.execute(f"INSERT INTO {META_SCHEMA}.table_state VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+    cursor.execute(f"INSERT INTO {META_SCHEMA}.table_state (table_name, strategy, tracking_column, watermark, "
+                   "key_columns, source_columns, last_run_id, updated_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
                    [table, plan.strategy, plan.tracking_column, watermark, json.dumps(list(plan.key_columns)),
                     json.dumps(columns), run_id])
 
 
 def _record_load(cursor, run_id: int, result: TableResult, started: float) -> None:
     result.seconds = result.seconds or time.perf_counter() - started
-    _safe(cursor, f"INSERT OR REPLACE INTO {META_SCHEMA}.table_loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    _safe(cursor, f"INSERT OR REPLACE INTO {META_SCHEMA}.table_loads (run_id, table_name, mode, strategy, rows_read, "
+                  "rows_inserted, rows_updated, rows_deleted, seconds, watermark, status, error, notes) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           [run_id, result.table, result.mode, result.strategy, result.rows_read, result.inserted, result.updated,
            result.deleted, result.seconds, display_watermark(result.watermark), result.status, result.error,
            "\n".join(result.notes) or None])
 
 
 def _safe(cursor, sql: str, params: list | None = None) -> None:
-    """Bookkeeping that must not mask the real error (e.g. after an interrupt)."""
+    """Bookkeeping that must not mask the real error (e.g. after an interrupt); a failure is logged."""
     try:
         cursor.execute(sql, params or [])
-    except duckdb.Error:
+    except duckdb.InterruptException:
         pass
+    except duckdb.Error as err:
+        log.warning("Run history not written (%s): %s", sql.split("(")[0].strip(), err)

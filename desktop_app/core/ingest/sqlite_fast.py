@@ -398,7 +398,12 @@ def _screen_rows(path: Path, columns: list[str]) -> list[list[str]]:
     with open(path, encoding="utf-8", errors="replace", newline="") as handle:  # a screen: DuckDB judges the bytes
         head = handle.read(SCREEN_CHARACTERS)
         whole = not handle.read(1)
-    rows = list(csv.reader(io.StringIO(head), delimiter=",", quotechar="'", doublequote=True))
+    rows = []
+    reader = csv.reader(io.StringIO(head), delimiter=",", quotechar="'", doublequote=True)
+    try:
+        rows.extend(reader)
+    except csv.Error:  # a value longer than the csv module's field limit (128 KiB): screen what came before
+        whole = False
     if not whole:
         rows = rows[:-1]  # the last line may be cut short
     return [row for row in rows if len(row) == len(columns)]

@@ -18,6 +18,9 @@ from desktop_app.core.errors import WarehouseError
 
 RAW_SCHEMA = "raw"
 META_SCHEMA = "_studio"
+# The layout of _studio this code writes. Older warehouses are migrated on open (columns added); a newer
+# layout, or one whose tables lack columns that cannot be added, is refused with words.
+METADATA_VERSION = 1
 
 METADATA_DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA};
@@ -58,6 +61,11 @@ CREATE TABLE IF NOT EXISTS {META_SCHEMA}.table_state (
     last_run_id       BIGINT,
     updated_at        TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.layout (
+    version      INTEGER NOT NULL,
+    migrated_at  TIMESTAMP NOT NULL,
+    note         VARCHAR
+);
 CREATE TABLE IF NOT EXISTS {META_SCHEMA}.reconciliations (
     run_id              BIGINT,            -- NULL for an on-demand `oltp-olap reconcile`
     table_name          VARCHAR NOT NULL,
@@ -71,6 +79,23 @@ CREATE TABLE IF NOT EXISTS {META_SCHEMA}.reconciliations (
     detail              VARCHAR
 );
 """
+
+
+def _expected_columns(cursor) -> dict[str, dict[str, str]]:
+    """The columns and types of each ``_studio`` table as METADATA_DDL creates them (read from a scratch
+    database, so the layout is stated once, in the DDL)."""
+    scratch = duckdb.connect()
+    try:
+        scratch.execute(METADATA_DDL)
+        rows = scratch.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
+                               "WHERE table_schema = ? ORDER BY table_name, ordinal_position", [META_SCHEMA]).fetchall()
+    finally:
+        scratch.close()
+    expected: dict[str, dict[str, str]] = {}
+    for table, column, kind in rows:
+        expected.setdefault(table, {})[column] = kind
+    expected.pop("layout", None)
+    return expected
 
 
 def quote(identifier: str) -> str:
@@ -137,17 +162,52 @@ class Warehouse:
         return cls(path, must_exist=True, ensure_metadata=False)
 
     def _ensure_metadata(self) -> None:
-        """Create the raw and metadata schemas if missing. Two jobs of one process may open the
-        warehouse at the same moment; their identical DDL can then conflict in DuckDB's catalog, which
-        is harmless: the other one created it, so try again once it committed."""
+        """Create the raw and metadata schemas if missing, and bring an older ``_studio`` up to this
+        layout. Two jobs of one process may open the warehouse at the same moment; their identical DDL
+        can then conflict in DuckDB's catalog, which is harmless: the other one created it, so try again
+        once it committed."""
         for attempt in range(5):
             try:
                 self.connection.execute(METADATA_DDL)
-                return
+                break
             except duckdb.TransactionException:
                 if attempt == 4:
                     raise
                 time.sleep(0.05 * (attempt + 1))
+        self._migrate_metadata()
+
+    def _migrate_metadata(self) -> None:
+        """Columns an older layout lacks are added (their old rows get NULL); a layout newer than this
+        code, or a column whose type changed, is refused — history is never silently lost."""
+        cursor = self.connection.cursor()
+        try:
+            versions = [r[0] for r in cursor.execute(
+                f"SELECT version FROM {META_SCHEMA}.layout").fetchall()]  # noqa: S608 - a constant schema name
+            if versions and max(versions) > METADATA_VERSION:
+                raise WarehouseError(f"{self.path} was written by a newer version of the app (metadata layout "
+                                     f"{max(versions)}; this one knows {METADATA_VERSION}).",
+                                     "Update the app, or use another warehouse file.")
+            if versions and max(versions) == METADATA_VERSION:
+                return
+            expected = _expected_columns(cursor)
+            added = []
+            for table, columns in expected.items():
+                present = dict(cursor.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
+                    "AND table_name = ?", [META_SCHEMA, table]).fetchall())
+                for column, kind in columns.items():
+                    if column not in present:
+                        cursor.execute(f"ALTER TABLE {qualified(META_SCHEMA, table)} ADD COLUMN {quote(column)} {kind}")
+                        added.append(f"{table}.{column}")
+                    elif present[column] != kind:
+                        raise WarehouseError(
+                            f"{self.path} has run history in a layout this app cannot read "
+                            f"({META_SCHEMA}.{table}.{column} is {present[column]}, not {kind}).",
+                            "Use a new warehouse file, or drop the _studio schema to start its history afresh.")
+            cursor.execute(f"INSERT INTO {META_SCHEMA}.layout VALUES (?, now()::TIMESTAMP, ?)",  # noqa: S608
+                           [METADATA_VERSION, f"added {', '.join(added)}" if added else None])
+        finally:
+            cursor.close()
 
     @property
     def catalog(self) -> str:

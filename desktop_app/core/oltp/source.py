@@ -189,6 +189,24 @@ def describe_db_error(err: BaseException, spec: SourceSpec) -> SourceError:
     return SourceError(f"Database error on {label}: {text}")
 
 
+def diagnose_sqlite(path: Path, err: BaseException) -> SourceError:
+    """Words for a failure reading a SQLite file. A damaged page can surface as 'database disk image is
+    malformed', as 'out of memory' (SQLite reads a corrupt length) or as text that is not UTF-8, so the
+    file's own check decides: a file that fails ``PRAGMA quick_check`` is corrupt, whatever the symptom."""
+    problem = None
+    try:
+        with sqlite3.connect(sqlite_readonly_uri(path), uri=True, timeout=BUSY_TIMEOUT_S) as db:
+            found = [row[0] for row in db.execute("PRAGMA quick_check(3)").fetchall()]
+        lines = [line for row in found for line in row.splitlines() if line and not line.startswith("***")]
+        problem = None if found == ["ok"] else "; ".join(lines[:2]) + ("; …" if len(lines) > 2 else "")
+    except (sqlite3.Error, MemoryError) as check_err:
+        problem = str(check_err) or type(check_err).__name__
+    if problem:
+        return SourceError(f"{path} is corrupt: {problem}.", "Restore the file from a backup or re-create it.")
+    return describe_db_error(err, SourceSpec(sqlite_path=path)) if isinstance(err, sqlite3.Error) else \
+        SourceError(f"Reading {path} failed: {type(err).__name__}: {err}")
+
+
 @contextmanager
 def translated_errors(spec: SourceSpec):
     """Re-raise database errors inside the block as ``SourceError`` with words for the user."""
@@ -196,8 +214,18 @@ def translated_errors(spec: SourceSpec):
         yield
     except SourceError:
         raise
-    except (sa_exc.DBAPIError, sa_exc.SQLAlchemyError, sqlite3.Error) as err:
+    except (sa_exc.DBAPIError, sa_exc.SQLAlchemyError, sqlite3.Error, MemoryError) as err:
+        if spec.sqlite_path is not None and _may_be_damage(err):
+            raise diagnose_sqlite(spec.sqlite_path, err) from None
+        if isinstance(err, MemoryError):
+            raise
         raise describe_db_error(err, spec) from None
+
+
+def _may_be_damage(err: BaseException) -> bool:
+    text = str(getattr(err, "orig", None) or err).lower()
+    return isinstance(err, MemoryError) or any(word in text for word in ("malformed", "not a database", "utf-8",
+                                                                          "out of memory", "disk image"))
 
 
 class Source:

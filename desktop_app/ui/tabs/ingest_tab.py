@@ -221,7 +221,7 @@ class IngestTab(QWidget):
             item.setForeground(9, palette.brush(recon.get("status") or result.status))
             self._set_status(item, result.status)
             item.setText(1, result.strategy)
-        notes = [f"{t.table}: {note}" for t in report.tables for note in t.notes]
+        notes = list(report.notes) + [f"{t.table}: {note}" for t in report.tables for note in t.notes]
         notes += [f"{t.table}: ERROR {t.error}" for t in report.tables if t.error]
         self.notes.setPlainText("\n".join(notes) or "No notes: no drift, no dirty columns.")
         self.message.clear()  # the progress line keeps the run's end state
