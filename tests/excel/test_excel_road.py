@@ -226,15 +226,12 @@ def test_hand_edited_intermediate_gets_a_clear_error_and_blank_cells_are_empty(m
         build_report(edited, tmp_path)
     assert not (tmp_path / FINAL_REPORT).exists()
 
-    sheet.cell(row=3, column=revenue_col).value = None  # an emptied cell is no revenue, not an error
+    # An emptied cell used to drop the line from every total, silently; now it is named.
+    sheet.cell(row=3, column=revenue_col).value = None
     book.save(edited)
-    result = build_report(edited, tmp_path)
-    report = openpyxl.load_workbook(result.path, data_only=True)
-    total = report["Summary"]["B4"].value
-    expected = openpyxl.load_workbook(out / FINAL_REPORT, data_only=True)["Summary"]["B4"].value
-    removed = openpyxl.load_workbook(out / INTERMEDIATE, read_only=True)["order_lines"].cell(
-        row=3, column=revenue_col).value
-    assert round(total, 2) == round(expected - removed / 100, 2)
+    with pytest.raises(ExportError, match=r"line_revenue_cents of the order_lines sheet .* 1 blank cell"):
+        build_report(edited, tmp_path)
+    assert not (tmp_path / FINAL_REPORT).exists()
 
 
 def test_sheet_preview_reads_the_first_rows_and_knows_the_total(modelled):

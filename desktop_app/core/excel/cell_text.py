@@ -74,8 +74,3 @@ def read_back(value: str) -> str:
         return value
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value)
 
-
-def replacement_notes(sheets) -> list[str]:
-    """A stage's notes naming each sheet whose text lost a noncharacter (``SheetResult.replaced``)."""
-    return [f"{sheet.name}: {sheet.replaced:,} value(s) held U+FFFE/U+FFFF, which a workbook cannot carry; "
-            "written as U+FFFD" for sheet in sheets if sheet.replaced]

@@ -10,10 +10,9 @@ import time
 from pathlib import Path
 
 from desktop_app.core.errors import ExportError
-from desktop_app.core.excel.cell_text import replacement_notes
 from desktop_app.core.excel.safety import atomic_target
 from desktop_app.core.excel.stages import RAW_EXPORT, REPORT_TABLES, StageResult
-from desktop_app.core.excel.xlsx_stream import MAX_ROWS, StreamingWorkbook
+from desktop_app.core.excel.xlsx_stream import MAX_ROWS, StreamingWorkbook, sheet_notes
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, Warehouse, qualified
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
@@ -58,4 +57,4 @@ def export_raw(warehouse: Warehouse, out_dir: Path, *, tables: list[str] | None 
     finally:
         remove()
         cursor.close()
-    return StageResult("raw", target, time.perf_counter() - started, counts, notes=replacement_notes(book.sheets))
+    return StageResult("raw", target, time.perf_counter() - started, counts, notes=sheet_notes(book.sheets))

@@ -14,6 +14,7 @@ from desktop_app.core.errors import ExportError
 from desktop_app.core.excel.cell_text import read_back
 from desktop_app.core.excel.number_format import format_value
 from desktop_app.core.ingest.load import BatchTable
+from desktop_app.core.ingest.temporal import iso_sql
 from desktop_app.core.olap.warehouse import quote
 from desktop_app.core.progress import NEVER, CancelToken
 
@@ -86,20 +87,62 @@ def load_sheet(con: duckdb.DuckDBPyConnection, book: CalamineWorkbook, path: Pat
 
 
 def require_types(con: duckdb.DuckDBPyConnection, relation: str, path: Path, sheet: str, kinds: dict[str, str],
-                  hint: str) -> None:
-    """Every value of these columns of a loaded sheet is of its kind (BIGINT: a whole number; TIMESTAMP: a
-    date): a workbook changed by hand gets an error naming the sheet, column and a value, never a
-    database error or a silently rounded or dropped line."""
+                  hint: str, required: tuple[str, ...] = ()) -> None:
+    """Every value of these columns of a loaded sheet is of its kind, read strictly: BIGINT a whole number
+    (a number cell with no fraction and within 2^53, where a double is exact, or text of digits only);
+    TIMESTAMP a date cell or ISO text. DuckDB's own casts are lenient — they read '0x1A' as 26, 'epoch'
+    and 'infinity' as dates, and round 2.5 — so a workbook changed by hand would pass as data. Columns in
+    ``required`` may not be blank. An error names the sheet, the column and an example value."""
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {relation})").fetchall())
     for column, kind in kinds.items():
         q = quote(column)
-        fractional = f" OR {q} <> round({q})" if types.get(column) == "DOUBLE" and kind == "BIGINT" else ""
+        bad = _not_of_kind_sql(q, types.get(column, "VARCHAR"), kind)
         example, count = con.execute(
-            f"SELECT any_value(CAST({q} AS VARCHAR)), count(*) FROM {relation} WHERE {q} IS NOT NULL AND "
-            f"(TRY_CAST({q} AS {kind}) IS NULL{fractional})").fetchall()[0]
+            f"SELECT any_value(CAST({q} AS VARCHAR)), count(*) FROM {relation} WHERE {q} IS NOT NULL AND ({bad})"
+        ).fetchall()[0]
         if count:
+            what = "dates" if kind == "TIMESTAMP" else "whole numbers"  # (or beyond 2^53: not exact in a number cell)
             raise ExportError(f"Column {column} of the {sheet} sheet in {path} has {count:,} value(s) that are not "
-                              f"{'dates' if kind == 'TIMESTAMP' else 'whole numbers'} (e.g. {example!r}).", hint)
+                              f"{what} (e.g. {example!r}).", hint)
+    for column in required:
+        blanks = con.execute(f"SELECT count(*) FROM {relation} WHERE {quote(column)} IS NULL").fetchall()[0][0]
+        if blanks:
+            raise ExportError(f"Column {column} of the {sheet} sheet in {path} has {blanks:,} blank cell(s); every "
+                              "line needs one (a blank would drop the line from every total).", hint)
+
+
+def _not_of_kind_sql(q: str, column_type: str, kind: str) -> str:
+    if kind == "BIGINT":
+        if column_type in ("BIGINT", "INTEGER", "HUGEINT"):
+            return "false"
+        if column_type == "DOUBLE":
+            return f"NOT isfinite({q}) OR {q} <> round({q}) OR abs({q}) > {2 ** 53}"
+        if column_type == "VARCHAR":  # digits, or a whole number cell in a column that also holds text ('12.0')
+            return f"NOT regexp_full_match({q}, '[+-]?[0-9]+(\\.0+)?') OR TRY_CAST({q} AS BIGINT) IS NULL"
+        return "true"
+    if kind == "TIMESTAMP":
+        if column_type in ("TIMESTAMP", "DATE", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE"):
+            return f"NOT isfinite(CAST({q} AS TIMESTAMP))"
+        if column_type == "VARCHAR":
+            return f"NOT {iso_sql(q, 'TIMESTAMP')}"
+        return "true"
+    raise ValueError(kind)
+
+
+def require_unique(con: duckdb.DuckDBPyConnection, relation: str, path: Path, sheet: str, key: str,
+                   hint: str) -> None:
+    """The sheet's key identifies one row: a row duplicated by hand would count twice in every total."""
+    q = quote(key)
+    found = con.execute(f"SELECT {q}, count(*) FROM {relation} WHERE {q} IS NOT NULL "
+                        f"GROUP BY {q} HAVING count(*) > 1 LIMIT 1").fetchall()
+    if found:
+        value, count = found[0]
+        value = int(value) if isinstance(value, float) and value.is_integer() else value
+        raise ExportError(f"The {sheet} sheet in {path} has {count} rows with {key} {value}; a key names one row "
+                          "(a duplicated row would count twice).", hint)
+    blanks = con.execute(f"SELECT count(*) FROM {relation} WHERE {q} IS NULL").fetchall()[0][0]
+    if blanks:
+        raise ExportError(f"The {sheet} sheet in {path} has {blanks:,} row(s) without a {key}.", hint)
 
 
 def _column_names(header_row: list) -> list[str]:

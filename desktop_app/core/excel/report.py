@@ -118,7 +118,7 @@ def _typed_lines(con: duckdb.DuckDBPyConnection, sheet_table: str, path: Path) -
     error naming its column, never a silently dropped line."""
     whole = ("order_id", "customer_id", "product_id", "quantity", "line_revenue_cents")
     require_types(con, sheet_table, path, "order_lines", {**dict.fromkeys(whole, "BIGINT"), "order_month": "TIMESTAMP"},
-                  "The workbook was changed by hand; re-run the intermediate stage.")
+                  "The workbook was changed by hand; re-run the intermediate stage.", required=(*whole, "order_month"))
     casts = ", ".join(f"CAST({quote(c)} AS BIGINT) AS {quote(c)}" for c in whole)
     con.execute(f"""CREATE TABLE lines AS SELECT {casts}, CAST(order_month AS TIMESTAMP) AS order_month,
                     CAST(customer_name AS VARCHAR) AS customer_name, CAST(country_code AS VARCHAR) AS country_code,
@@ -226,7 +226,9 @@ def _write(path: Path, figures: Figures, provenance: Provenance) -> None:
             sheet.write_string(0, j, header, f["header"])
         for i, record in enumerate(records, 1):
             for j, (value, fmt) in enumerate(record):
-                if isinstance(value, str):
+                if value is None:  # an empty text cell reads back as blank: a name may be missing
+                    sheet.write_blank(i, j, None, fmt)
+                elif isinstance(value, str):
                     _text(sheet, i, j, value, fmt, f["quoted"])
                 else:
                     sheet.write_number(i, j, value, fmt)

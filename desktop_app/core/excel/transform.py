@@ -16,11 +16,11 @@ from pathlib import Path
 import duckdb
 
 from desktop_app.core.arrow_rows import rows_to_batch
-from desktop_app.core.excel.cell_text import replacement_notes
-from desktop_app.core.excel.read import load_sheet, open_workbook, require_types
+from desktop_app.core.errors import ExportError
+from desktop_app.core.excel.read import load_sheet, open_workbook, require_types, require_unique
 from desktop_app.core.excel.safety import atomic_target
 from desktop_app.core.excel.stages import INTERMEDIATE, RAW_EXPORT, StageResult
-from desktop_app.core.excel.xlsx_stream import StreamingWorkbook
+from desktop_app.core.excel.xlsx_stream import MAX_ROWS, StreamingWorkbook, sheet_notes
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
 Tables = dict[str, str]  # logical table name -> DuckDB relation holding it
@@ -40,6 +40,8 @@ TYPED = {
     "categories": {"category_id": "BIGINT", "parent_id": "BIGINT"},
     "customers": {"customer_id": "BIGINT"},
 }
+KEYS = {"orders": "order_id", "order_items": "order_item_id", "products": "product_id", "categories": "category_id",
+        "customers": "customer_id"}
 REVENUE_STATUSES = ("paid", "shipped", "delivered")  # the same rule as the models' revenue_statuses var
 
 # Each step is a small pure function: it reads the relations it is given and creates new ones, never
@@ -154,8 +156,9 @@ def transform(stage1: Path, out_dir: Path, *, report: Report = NULL_REPORT,
             cancel.raise_if_cancelled()
             report(Progress("excel", index, len(REQUIRED) + len(STEPS) + 1, f"Reading {sheet}", "intermediate"))
             load_sheet(con, book, stage1, sheet, f"read_{sheet}", required, cancel)
-            require_types(con, f"read_{sheet}", stage1, sheet, TYPED[sheet],
-                          "Correct the cell, or run the raw export again to write the workbook afresh.")
+            hint = "Correct the cell, or run the raw export again to write the workbook afresh."
+            require_types(con, f"read_{sheet}", stage1, sheet, TYPED[sheet], hint)
+            require_unique(con, f"read_{sheet}", stage1, sheet, KEYS[sheet], hint)
             tables[sheet] = f"read_{sheet}"
         steps = []
         for index, step in enumerate(STEPS):
@@ -163,10 +166,20 @@ def transform(stage1: Path, out_dir: Path, *, report: Report = NULL_REPORT,
             report(Progress("excel", len(REQUIRED) + index, len(REQUIRED) + len(STEPS) + 1, f"Step: {step.name}",
                             "intermediate"))
             rows_in = _rows(con, tables)
-            tables = step.run(con, tables)
+            try:
+                tables = step.run(con, tables)
+            except duckdb.InterruptException:
+                raise
+            except duckdb.Error as err:  # e.g. a quantity so large that its revenue overflows 64 bits
+                raise ExportError(f"Step {step.name} failed on the data of {stage1}: {str(err).splitlines()[0]}",
+                                  "Correct the cells, or run the raw export again to write the workbook afresh.") \
+                    from None
             steps.append({"step": step.name, "description": " ".join(step.description.split()),
                           "rows_in": rows_in, "rows_out": _rows(con, tables)})
         lines = con.execute(f"SELECT count(*) FROM {tables['order_lines']}").fetchall()[0][0]
+        if lines + 1 > MAX_ROWS:
+            raise ExportError(f"The steps made {lines:,} order lines; one Excel sheet holds at most {MAX_ROWS - 1:,}. "
+                              "Nothing was written.", "Use the model road (oltp-olap build) for data this large.")
         target = Path(out_dir) / INTERMEDIATE
         con.register("steps", rows_to_batch(list(steps[0]), [list(step.values()) for step in steps]).data)
         with atomic_target(target) as temp:
@@ -184,4 +197,4 @@ def transform(stage1: Path, out_dir: Path, *, report: Report = NULL_REPORT,
     report(Progress("excel", 1, 1, "Intermediate written", "intermediate"))
     notes = [f"read from {stage1.name}" if stage1.name == RAW_EXPORT else f"read from {stage1}"]
     return StageResult("intermediate", target, time.perf_counter() - started, {"order_lines": lines}, steps,
-                       notes + replacement_notes(book_out.sheets))
+                       notes + sheet_notes(book_out.sheets))

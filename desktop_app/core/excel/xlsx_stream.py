@@ -79,29 +79,62 @@ def _is_text(duck_type: str) -> bool:
                 or upper in ("DATE", "BOOLEAN", "DOUBLE", "FLOAT", "REAL", "BLOB"))
 
 
-NUMBER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT")
+NUMBER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT",
+                "UHUGEINT")
+EXACT_FLOAT_INT = 2 ** 53  # beyond it a double cannot hold every integer
+EXCEL_FIRST = "DATE '1900-03-01'"  # Excel counts 1900 as a leap year: earlier serials are off by one
+EXCEL_AFTER_LAST = "DATE '10000-01-01'"
 
 
-def cell_expression(column: str, duck_type: str) -> str:
-    """SQL that renders one value of ``column`` as a <c> element."""
+def cell_expression(column: str, duck_type: str, exact_as_text: bool = False) -> str:
+    """SQL that renders one value of ``column`` as a <c> element.
+
+    A spreadsheet number is a double: an integer beyond 2^53, a DECIMAL with more digits than a double
+    keeps, or a timestamp finer than a millisecond (readers round a serial to the millisecond) would come
+    back changed, so such a column (``exact_as_text``, decided by ``_inexact_columns``) is written as
+    text — digits, or ISO timestamps — which reads back exactly. Timestamps and dates Excel cannot hold (before
+    1900-03-01, where its serials are off, or ±infinity) and numbers that are not finite are written as
+    their text, never as a wrong serial or a blank.
+    """
     q = _quoted(column)
     upper = duck_type.upper()
+    text = _text_cell(q)
+    if exact_as_text:
+        return text
     if upper.startswith("TIMESTAMP"):
-        return (f"CASE WHEN {q} IS NULL THEN '<c/>' ELSE '<c s=\"{DATETIME}\"><v>' || "
-                f"CAST(epoch(CAST({q} AS TIMESTAMP)) / 86400.0 + 25569 AS VARCHAR) || '</v></c>' END")
+        moment = f"CAST({q} AS TIMESTAMP)"
+        return (f"CASE WHEN {q} IS NULL THEN '<c/>' WHEN NOT isfinite({moment}) OR {moment} < {EXCEL_FIRST} "
+                f"OR {moment} >= {EXCEL_AFTER_LAST} THEN {text} ELSE '<c s=\"{DATETIME}\"><v>' || "
+                f"CAST(epoch({moment}) / 86400.0 + 25569 AS VARCHAR) || '</v></c>' END")
     if upper == "DATE":
-        return (f"CASE WHEN {q} IS NULL THEN '<c/>' ELSE '<c s=\"{DATE}\"><v>' || "
+        return (f"CASE WHEN {q} IS NULL THEN '<c/>' WHEN NOT isfinite({q}) OR {q} < {EXCEL_FIRST} "
+                f"OR {q} >= {EXCEL_AFTER_LAST} THEN {text} ELSE '<c s=\"{DATE}\"><v>' || "
                 f"CAST(CAST({q} - DATE '1899-12-30' AS BIGINT) AS VARCHAR) || '</v></c>' END")
     if upper == "BOOLEAN":
         return f"CASE WHEN {q} IS NULL THEN '<c/>' WHEN {q} THEN '<c t=\"b\"><v>1</v></c>' ELSE '<c t=\"b\"><v>0</v></c>' END"
     if upper.startswith("DECIMAL") or upper in ("DOUBLE", "FLOAT", "REAL"):
-        return (f"CASE WHEN {q} IS NULL OR NOT isfinite(CAST({q} AS DOUBLE)) THEN '<c/>' "
+        return (f"CASE WHEN {q} IS NULL THEN '<c/>' WHEN NOT isfinite(CAST({q} AS DOUBLE)) THEN {text} "
                 f"ELSE '<c s=\"{DECIMAL}\"><v>' || CAST({q} AS VARCHAR) || '</v></c>' END")
     if upper in NUMBER_TYPES:
         return f"CASE WHEN {q} IS NULL THEN '<c/>' ELSE '<c s=\"{INTEGER}\"><v>' || CAST({q} AS VARCHAR) || '</v></c>' END"
     if upper == "BLOB":
         return _text_cell(f"hex({q})")
-    return _text_cell(q)
+    return text
+
+
+def _inexact_sql(column: str, duck_type: str) -> str | None:
+    """SQL true for a value of ``column`` that a spreadsheet number (a double) cannot hold exactly."""
+    q = _quoted(column)
+    upper = duck_type.upper()
+    if upper in NUMBER_TYPES:
+        return f"({q} > {EXACT_FLOAT_INT} OR {q} < -{EXACT_FLOAT_INT})"
+    if upper.startswith("DECIMAL"):
+        return f"TRY_CAST(CAST({q} AS DOUBLE) AS {duck_type}) IS DISTINCT FROM {q}"
+    if upper in ("TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        return "true"  # a serial would drop the nanoseconds or the zone
+    if upper == "TIMESTAMP":  # readers give a date serial back to the millisecond: finer parts would be lost
+        return f"isfinite({q}) AND microsecond({q}) % 1000 <> 0"
+    return None
 
 
 def width_for(name: str, duck_type: str) -> float:
@@ -117,12 +150,42 @@ def header_cell(name: str) -> str:
     return f'<c s="{style}" t="inlineStr"><is><t xml:space="preserve">{xml_text(name)}</t></is></c>'
 
 
+def sheet_notes(sheets: list[SheetResult]) -> list[str]:
+    """What a stage says about the sheets it wrote: values changed (noncharacters) or kept as text."""
+    notes = []
+    for sheet in sheets:
+        if sheet.replaced:
+            notes.append(f"{sheet.name}: {sheet.replaced:,} value(s) held U+FFFE/U+FFFF, which a workbook cannot "
+                         "carry; written as U+FFFD")
+        if sheet.empty_texts:
+            counts = ", ".join(f"{c} {n:,}" for c, n in sheet.empty_texts.items())
+            notes.append(f"{sheet.name}: empty texts ({counts}) are empty cells, which a workbook reads back as "
+                         "blanks (NULL)")
+        if sheet.as_text:
+            notes.append(f"{sheet.name}: {', '.join(sheet.as_text)} written as text — a spreadsheet number cannot "
+                         "hold every value exactly (beyond 2^53, more digits than a double keeps, or finer than a "
+                         "millisecond)")
+    return notes
+
+
+def _inexact_columns(cursor, relation: str, columns: list[tuple[str, str]]) -> set[str]:
+    """The number columns holding a value a double would change (written as text; one scan for all)."""
+    tests = {c: sql for c, t in columns if (sql := _inexact_sql(c, t))}
+    if not tests:
+        return set()
+    counts = cursor.execute("SELECT " + ", ".join(f"count(*) FILTER ({sql})" for sql in tests.values())
+                            + f" FROM {relation}").fetchall()[0]
+    return {column for column, count in zip(tests, counts, strict=True) if count}
+
+
 @dataclass
 class SheetResult:
     name: str
     rows: int
     columns: list[tuple[str, str]] = field(default_factory=list)
     replaced: int = 0  # values holding U+FFFE/U+FFFF, written with U+FFFD (cell_text)
+    as_text: list[str] = field(default_factory=list)  # number columns written as text digits, to stay exact
+    empty_texts: dict[str, int] = field(default_factory=dict)  # column -> empty strings (read back as blanks)
 
 
 class StreamingWorkbook:
@@ -141,16 +204,18 @@ class StreamingWorkbook:
         index = len(self.sheets) + 1
         header = "".join(header_cell(c) for c, _ in columns)
         last = _column_letter(len(columns) - 1)
-        row_sql = "'<row>' || " + " || ".join(cell_expression(c, t) for c, t in columns) + " || '</row>'"
+        as_text = _inexact_columns(cursor, relation, columns)
+        row_sql = "'<row>' || " + " || ".join(cell_expression(c, t, c in as_text) for c, t in columns) + " || '</row>'"
         first = _quoted(columns[0][0])
         ordering = f" ORDER BY {first}" if order_by_first else ""
         rows = 0
         # The used range up front (readers such as openpyxl's read-only mode size a sheet from it), and how
         # many values lose a noncharacter, in the same scan.
-        texts = [_quoted(c) for c, t in columns if _is_text(t)]
-        replaced = " OR ".join(has_noncharacter_sql(c) for c in texts) or "false"
-        expected, changed = cursor.execute(f"SELECT count(*), count(*) FILTER ({replaced}) FROM {relation}"
-                                           ).fetchall()[0]
+        texts = [c for c, t in columns if _is_text(t)]
+        replaced = " OR ".join(has_noncharacter_sql(_quoted(c)) for c in texts) or "false"
+        empties = "".join(f", count(*) FILTER ({_quoted(c)} = '')" for c in texts)
+        expected, changed, *empty = cursor.execute(
+            f"SELECT count(*), count(*) FILTER ({replaced}){empties} FROM {relation}").fetchall()[0]
         dimension = f'<dimension ref="A1:{last}{expected + 1}"/>'
         with self.zip.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True) as out:
             cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{width_for(c, t)}" customWidth="1"/>'
@@ -172,7 +237,8 @@ class StreamingWorkbook:
                 rows += len(batch)
                 on_rows(len(batch))
             out.write(f'</sheetData><autoFilter ref="A1:{last}{rows + 1}"/></worksheet>'.encode())
-        sheet = SheetResult(name, rows, columns, changed)
+        sheet = SheetResult(name, rows, columns, changed, sorted(as_text),
+                            {c: n for c, n in zip(texts, empty, strict=True) if n})
         self.sheets.append(sheet)
         return sheet
 

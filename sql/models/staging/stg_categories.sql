@@ -1,7 +1,7 @@
 select
     category_id,
     parent_id as parent_category_id,
-    name as category_name,
+    trim(name) as category_name,
     slug as category_slug,
     created_at,
     updated_at

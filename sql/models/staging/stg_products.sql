@@ -2,7 +2,7 @@ select
     product_id,
     category_id,
     sku,
-    name as product_name,
+    trim(name) as product_name,
     description,
     {{ cents_to_amount('price_cents') }} as price,
     {{ cents_to_amount('cost_cents') }} as cost,
