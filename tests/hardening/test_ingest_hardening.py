@@ -136,3 +136,29 @@ def test_a_corrupt_source_page_fails_clearly(tmp_path, capsys):
         text = out.out + out.err
         assert code == 1 and "Traceback" not in text and "Unexpected" not in text, (argv, text)
         assert "is corrupt" in text and "UTF-8" not in text, (argv, text)
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_an_incremental_load_never_calls_a_missed_change_equal(tmp_path, monkeypatch, fast_path):
+    """Changes whose updated_at is NULL or sorts below the watermark (SQLite's CURRENT_TIMESTAMP form
+    '2025-06-28 23:00:00' against ISO '…T…' text) were missed, and the table was still called equal."""
+    monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
+    source, warehouse = tmp_path / "s.sqlite", tmp_path / "w.duckdb"
+    with sqlite3.connect(source) as db:
+        db.execute("create table t (id integer primary key, v text, updated_at text)")
+        db.executemany("insert into t values (?, ?, ?)",
+                       [(i, f"v{i}", f"2025-06-{1 + i % 28:02d}T10:00:00") for i in range(1, 501)])
+    assert ingest(source, warehouse).ok
+    with sqlite3.connect(source) as db:  # the watermark is now '2025-06-28T10:00:00'
+        db.execute("update t set v = 'space form', updated_at = '2025-06-28 23:00:00' where id = 1")
+        db.execute("update t set v = 'no stamp', updated_at = NULL where id = 2")
+    second = ingest(source, warehouse, mode="incremental")
+    assert second.ok, [t.error for t in second.tables]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select v from raw.t where id in (1, 2) order by id").fetchall() == [
+            ("space form",), ("no stamp",)]
+    with sqlite3.connect(source) as db:  # an application that stamps a change with an old time
+        db.execute("update t set v = 'back-dated', updated_at = '2020-01-01T00:00:00' where id = 3")
+    third = ingest(source, warehouse, mode="incremental")
+    table = third.tables[0]
+    assert not third.ok and table.status == "failed" and table.reconciliation["status"] == "different"

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from desktop_app.core.errors import AppError, Cancelled, SourceError
 from desktop_app.core.ingest.extract import SourceReader, table_clause
 from desktop_app.core.ingest.load import LoadStats, NeedsFullReload, apply_deletes, load_full, load_incremental
-from desktop_app.core.ingest.plan import TablePlan, plan_table
+from desktop_app.core.ingest.plan import TablePlan, changed_rows_clause, changed_rows_sql, plan_table
 from desktop_app.core.ingest.reconcile import Reconciliation, reconcile_table
 from desktop_app.core.ingest.sqlite_fast import Unsupported, _sqlite_quote, open_snapshot
 from desktop_app.core.ingest.sqlite_table import load_full_sqlite, load_incremental_sqlite
@@ -379,8 +379,8 @@ class _TableJob:
             new_mark = db.execute(f"SELECT max({tracking}) FROM {quoted}").fetchone()[0] if tracking else None
             last = self._last_mark()
             if self.mode == "incremental" and last is not None:
-                op = ">=" if plan.strategy == "watermark" else ">"
-                count = db.execute(f"SELECT count(*) FROM {quoted} WHERE {tracking} {op} ?", (last,)).fetchone()[0]
+                where, params = changed_rows_sql(plan, tracking, last)
+                count = db.execute(f"SELECT count(*) FROM {quoted} WHERE {where}", params).fetchone()[0]
             else:
                 count = db.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0]
             self.set_expected(count)
@@ -408,7 +408,7 @@ class _TableJob:
             statement = sa.select(*table_expr.columns)
             last = self._last_mark()
             if self.mode == "incremental" and last is not None:
-                statement = statement.where(tracking >= last if plan.strategy == "watermark" else tracking > last)
+                statement = statement.where(changed_rows_clause(plan, tracking, last))
             self.set_expected(reader.scalar(sa.select(sa.func.count()).select_from(statement.subquery())))
             with self._transaction(new_mark):
                 if self.mode == "full":

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from desktop_app.core.ingest.load import LoadStats, delete_missing, merge_stage, staging_table, table_types
-from desktop_app.core.ingest.plan import TablePlan
+from desktop_app.core.ingest.plan import TablePlan, changed_rows_sql
 from desktop_app.core.ingest.reconcile import Reconciliation, warehouse_checksum_of
 from desktop_app.core.ingest.sqlite_fast import _sqlite_quote, affinity, load_into
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
@@ -72,7 +72,7 @@ def load_incremental_sqlite(db, cursor: duckdb.DuckDBPyConnection, table: str, c
     column = _sqlite_quote(plan.tracking_column)
     where, params = ("", ())
     if last_mark is not None:
-        where, params = (f"{column} >= ?" if plan.strategy == "watermark" else f"{column} > ?"), (last_mark,)
+        where, params = changed_rows_sql(plan, column, last_mark)
     staged = load_into(db, cursor, table, columns, stage_types, stage, where=where, params=params, temporary=True,
                        decide_timestamps=False, cancel=cancel, on_chunk=on_chunk)
     stats = LoadStats(rows_read=staged.rows, notes=list(staged.notes), dirty=staged.dirty)
@@ -91,8 +91,14 @@ def load_incremental_sqlite(db, cursor: duckdb.DuckDBPyConnection, table: str, c
     else:
         source_print = _sqlite_fingerprint(db, table, fingerprint)
     warehouse_print = _duckdb_fingerprint(cursor, target, fingerprint)
+    checked = (fingerprint,)
+    if plan.strategy == "watermark":  # an update whose stamp did not move forward still changes this sum
+        marks = _tracking_prints(db, cursor, table, target, plan.tracking_column, types.get(plan.tracking_column))
+        if marks is not None:
+            source_print, warehouse_print = source_print + marks[0], warehouse_print + marks[1]
+            checked = (fingerprint, plan.tracking_column)
     recon = Reconciliation(table, "keys", source_print[0], warehouse_print[0], _text(source_print),
-                           _text(warehouse_print), (fingerprint,))
+                           _text(warehouse_print), checked)
     return SqliteLoad(stats, types, recon)
 
 
@@ -253,6 +259,30 @@ def _sqlite_fingerprint(db, table: str, key: str) -> tuple[int, int]:
 def _duckdb_fingerprint(cursor, relation: str, key: str) -> tuple[int, int]:
     rows, total = cursor.execute(f"SELECT count(*), sum({quote(key)} % {KEY_MODULUS}) FROM {relation}").fetchall()[0]
     return int(rows), int(total or 0)
+
+
+def _tracking_prints(db, cursor, table: str, target: str, column: str,
+                     kind: str | None) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """(parsed count, Σ whole seconds mod KEY_MODULUS) of the watermark column, in SQLite and in DuckDB.
+
+    Counting and summing keys catches missed inserts and deletes, but not a missed update: a row whose
+    stamp was written NULL, or in a form that sorts below the watermark, is never read again, and the
+    key sums still agree. The stamps' sum does not: the warehouse still holds the old one. Both engines
+    read the text the same way (SQLite's ``strftime('%s')``, DuckDB's cast), as instants.
+    """
+    s, q = _sqlite_quote(column), quote(column)
+    if kind in ("TIMESTAMP", "DATE", "VARCHAR"):
+        source = db.execute(f"SELECT count(strftime('%s', {s})), sum(CAST(strftime('%s', {s}) AS INTEGER) "
+                            f"% {KEY_MODULUS}) FROM {_sqlite_quote(table)}").fetchone()
+        warehouse = cursor.execute(
+            f"SELECT count(x), sum(x % {KEY_MODULUS}) FROM (SELECT CAST(floor(epoch(TRY_CAST({q} AS TIMESTAMP))) "
+            f"AS BIGINT) AS x FROM {target})").fetchall()[0]
+    elif kind == "BIGINT":
+        source = db.execute(f"SELECT count({s}), sum({s} % {KEY_MODULUS}) FROM {_sqlite_quote(table)}").fetchone()
+        warehouse = cursor.execute(f"SELECT count({q}), sum({q} % {KEY_MODULUS}) FROM {target}").fetchall()[0]
+    else:
+        return None
+    return (int(source[0]), int(source[1] or 0)), (int(warehouse[0]), int(warehouse[1] or 0))
 
 
 def _reconcile_by_key_read(db, cursor, table: str, plan: TablePlan, types: dict[str, str], stats: LoadStats,
