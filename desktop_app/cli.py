@@ -151,7 +151,7 @@ def _unexpected(error: BaseException) -> int:
     except OSError:
         where = "the details could not be logged"
         logging.getLogger(__name__).exception("Unexpected error")
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+    if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or "No space left on device" in str(error):
         message = "No space left on the device; nothing half-written was kept."
         hint = "Free some space and run it again."
     elif isinstance(error, OSError) and error.strerror:

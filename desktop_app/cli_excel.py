@@ -30,7 +30,7 @@ def _excel(args: argparse.Namespace, cancel: CancelToken) -> int:
     from desktop_app.core.excel.pipeline import run_excel
     from desktop_app.core.olap.warehouse import Warehouse
 
-    with Warehouse(args.warehouse, must_exist=True) as warehouse:
+    with Warehouse.for_reading(args.warehouse) as warehouse:  # a read-only warehouse is fine: only read
         with progress_bars(not args.json) as report:
             results = run_excel(warehouse, args.out, stage=args.stage, report=report, cancel=cancel)
         status = 0
@@ -70,7 +70,7 @@ def _print_roads(report_path: Path, warehouse, as_json: bool) -> int:
 def _roads(args: argparse.Namespace, cancel: CancelToken) -> int:
     from desktop_app.core.olap.warehouse import Warehouse
 
-    with Warehouse(args.warehouse, must_exist=True) as warehouse:
+    with Warehouse.for_reading(args.warehouse) as warehouse:
         return _print_roads(args.report, warehouse, args.json)
 
 

@@ -88,7 +88,7 @@ def _reconcile(args: argparse.Namespace, cancel: CancelToken) -> int:
     from desktop_app.core.oltp.inspect import list_tables
     from desktop_app.core.oltp.source import open_source
 
-    with open_source(args.oltp) as source, Warehouse(args.warehouse, must_exist=True) as warehouse:
+    with open_source(args.oltp) as source, Warehouse.for_reading(args.warehouse) as warehouse:
         loaded = warehouse.raw_tables()
         chosen = _tables(args.tables)
         if chosen is not None and not chosen:
@@ -104,7 +104,8 @@ def _reconcile(args: argparse.Namespace, cancel: CancelToken) -> int:
         for table in (t for t in tables if t in loaded):
             source_columns = [c for c, _ in warehouse.columns("raw", table)]
             recon = reconcile_table(source, warehouse, table, columns=source_columns, cancel=cancel)
-            record_reconciliation(warehouse.cursor(), None, recon)
+            if not warehouse.read_only and warehouse.table_exists("_studio", "reconciliations"):
+                record_reconciliation(warehouse.cursor(), None, recon)  # a read-only warehouse is checked, not noted
             results.append(recon)
         gone = [t for t in loaded if t not in in_source] if chosen is None else []
     rows = [{"table": r.table, "status": r.status, "detail": r.detail, "source_rows": r.source_rows,

@@ -112,7 +112,7 @@ def test_cancel_leaves_no_partial_file_and_keeps_the_old_one(tmp_path, recording
 
 
 def test_bad_scale_and_missing_folder(tmp_path):
-    with pytest.raises(SourceError, match="Scale must be positive"):
+    with pytest.raises(SourceError, match="Scale must be a number from 0.001"):
         create_shop(tmp_path / "x.sqlite", scale=0)
     with pytest.raises(SourceError, match="does not exist"):
         create_shop(tmp_path / "no" / "x.sqlite")

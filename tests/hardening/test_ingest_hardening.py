@@ -162,3 +162,46 @@ def test_an_incremental_load_never_calls_a_missed_change_equal(tmp_path, monkeyp
     third = ingest(source, warehouse, mode="incremental")
     table = third.tables[0]
     assert not third.ok and table.status == "failed" and table.reconciliation["status"] == "different"
+
+
+def test_a_table_of_2000_columns_loads(tmp_path):
+    """SQLite allows 2,000 columns; the load failed with DuckDB's 'Out of Memory … 183 MiB' and no hint."""
+    source, warehouse = tmp_path / "s.sqlite", tmp_path / "w.duckdb"
+    with sqlite3.connect(source) as db:
+        db.execute(f"create table w (id integer primary key, {', '.join(f'c{i} integer' for i in range(1999))})")
+        db.executemany(f"insert into w values ({', '.join('?' * 2000)})",
+                       [[r, *(r * i for i in range(1999))] for r in range(1000)])
+    report = ingest(source, warehouse)
+    assert report.ok, [t.error for t in report.tables]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*), sum(c1998) from raw.w").fetchall() == [(1000, sum(r * 1998 for r in
+                                                                                               range(1000)))]
+
+
+def test_a_hot_journal_is_explained(tmp_path):
+    """A source with an unfinished write said 'attempt to write a readonly database', with no hint."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    source = tmp_path / "s.sqlite"
+    with sqlite3.connect(source) as db:
+        db.execute("pragma journal_mode = delete")
+        db.execute("create table t (id integer primary key, v text)")
+        db.executemany("insert into t values (?, ?)", [(i, "v" * 100) for i in range(2000)])
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        f"db = sqlite3.connect({str(source)!r}, isolation_level=None)\n"
+        "db.execute('pragma cache_size = 5')  # changed pages spill into the file: the journal is hot\n"
+        "db.execute('begin immediate'); db.execute(\"update t set v = 'x' || v\")\n"
+        "sys.stdout.write('ready\\n'); sys.stdout.flush(); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "ready"
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait()
+    if not source.with_name(source.name + "-journal").exists():
+        pytest.skip("the killed writer left no hot journal on this file system")
+    with pytest.raises(AppError, match="unfinished write") as raised:
+        ingest(source, tmp_path / "w.duckdb")
+    assert "PRAGMA quick_check" in raised.value.hint

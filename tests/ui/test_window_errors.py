@@ -83,3 +83,30 @@ def test_without_a_display_the_window_says_what_is_missing(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "No display" in done.stderr and "oltp-olap --help" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_url_dialog_masks_the_password_and_recent_urls_never_keep_it(used_workspace, qtbot, postgres_url):
+    from PySide6.QtWidgets import QLineEdit
+
+    window = started(qtbot, used_workspace)
+    dialog = window.open_url_dialog()
+    dialog.url.setText(postgres_url.replace("postgres@", "postgres:s3cret@") + "?application_name=studio")
+    dialog.url.editingFinished.emit()
+    assert dialog.password.echoMode() == QLineEdit.EchoMode.Password and dialog.password.text() == "s3cret"
+    assert dialog.url.text() == "" and dialog.host.text() == "127.0.0.1"
+    location = dialog.location()
+    assert "s3cret" in location  # used for this session …
+    dialog.accept()
+    qtbot.waitUntil(lambda: window.studio.source == location, timeout=20_000)
+    wait_idle(qtbot, window)
+    recent = [a.text() for a in window.recent_menu.actions()]
+    assert recent[0].startswith("postgresql+psycopg://postgres:***@127.0.0.1")  # … and never stored
+    assert not any("s3cret" in r for r in recent)
+    window.close()
+    close_window(window)
+    assert "s3cret" not in window.settings.path.read_text()
+    again = window.open_recent_source  # a recent URL without its password asks for it
+    reopened = []
+    window.open_url_dialog = lambda prefill="": reopened.append(prefill)
+    again(recent[0])
+    assert reopened == [recent[0]]

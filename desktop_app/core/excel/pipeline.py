@@ -34,6 +34,8 @@ def run_excel(warehouse: Warehouse, out_dir: Path, *, stage: str = "all", report
     if stage not in (*STAGES, "all"):
         raise ExportError(f"Unknown stage {stage!r}.", "Use raw, intermediate, final or all.")
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir} is a file, not a folder.", "Give --out a folder for the workbooks.")
     if not out_dir.is_dir():
         raise ExportError(f"The output folder {out_dir} does not exist.", "Create it or choose another folder.")
     wanted = STAGES if stage == "all" else (stage,)

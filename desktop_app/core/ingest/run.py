@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 MODES = ("full", "incremental")
 TABLES_IN_PARALLEL = 2
-INGEST_MEMORY_LIMIT = "192MB"
+INGEST_MEMORY_MB = 192
+MB_PER_COLUMN = 0.5  # measured: 2,000 columns need about 1 GB while two tables load
 SQLITE_FAST_PATH = True  # tests switch it off to prove both paths load the same warehouse
 
 
@@ -133,8 +134,11 @@ def run_ingest(source: Source, warehouse: Warehouse, *, mode: str = "full", tabl
     report(Progress("ingest", 0, None, "Inspecting the source"))
     info = inspect_source(source, tables=chosen, with_counts=True, cancel=cancel)
     cursor = warehouse.new_cursor()
-    # Bounded memory whatever the table size: DuckDB spills to its temp folder beyond this.
-    cursor.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    # Bounded memory whatever the table's length (DuckDB spills to its temp folder beyond this). Its
+    # width is another matter: DuckDB keeps a block per column of a table being written, so a table of
+    # 2,000 columns failed with "Out of Memory" at 192 MB; the limit grows with the widest table.
+    widest = max((len(t.columns) for t in info.tables), default=0)
+    cursor.execute(f"SET memory_limit = '{int(max(INGEST_MEMORY_MB, widest * MB_PER_COLUMN))}MB'")
     # DuckDB admits one writing process, so a run still marked running now was killed mid-way.
     cursor.execute(f"UPDATE {META_SCHEMA}.runs SET status = 'interrupted' WHERE status = 'running'")
     run_id = cursor.execute(f"SELECT nextval('{META_SCHEMA}.run_ids')").fetchall()[0][0]

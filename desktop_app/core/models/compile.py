@@ -159,6 +159,11 @@ class Compiler:
             if str(node.path) in err.user_message:
                 raise
             raise ModelError(f"In {node.path}: {err.user_message}", err.hint) from None
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as err:
+            # Jinja evaluates Python: a var of the wrong kind (--vars '{revenue_statuses: 5}') fails here.
+            given = f" The --vars given were {self.cli_vars}." if self.cli_vars else ""
+            raise ModelError(f"In {node.path}: rendering failed: {type(err).__name__}: {err}.",
+                             f"Check the vars and macros it uses.{given}") from None
 
     # -- parse pass -------------------------------------------------------------------------------
     def _record_ref(self, node: Node, args: tuple, kwargs: dict) -> str:

@@ -117,7 +117,12 @@ def run_command(command: str, project_dir: str | Path, warehouse: Warehouse, *, 
                            full_refresh=full_refresh)
     project, compiler, graph = parsed.project, parsed.compiler, parsed.graph
     chosen = select(graph, select_, exclude, COMMAND_TYPES[command], eager_tests=command in ("build", "test"))
-    target_dir = Path(target_dir) if target_dir else project.root / project.config.get("target-path", "target")
+    if not chosen and (select_ or exclude):
+        what = " ".join(f"--select {s}" for s in select_ or []) + " ".join(f" --exclude {e}" for e in exclude or [])
+        raise ModelError(f"{what.strip()} matched nothing to {command}; nothing was run.",
+                         "Check the names (oltp-olap ls lists them) and the selector syntax.")
+    target_dir = check_target_dir(Path(target_dir) if target_dir else
+                                  project.root / project.config.get("target-path", "target"), given=bool(target_dir))
     result = RunResult(command, target_dir=str(target_dir))
     compiler.existing = _existing_relations(warehouse)
     if command in ("build", "run", "compile"):
@@ -129,6 +134,21 @@ def run_command(command: str, project_dir: str | Path, warehouse: Warehouse, *, 
     result.elapsed = time.perf_counter() - started
     write_artifacts(parsed, result, target_dir, command)
     return result
+
+
+def check_target_dir(path: Path, given: bool) -> Path:
+    """The folder for the artefacts, refused in words before anything runs: a file in its place, or a
+    folder that cannot be written (a read-only project keeps its target inside itself by default)."""
+    import os
+
+    if path.exists() and not path.is_dir():
+        raise ModelError(f"The target path {path} is a file, not a folder.", "Give --target-path a folder.")
+    existing = path if path.exists() else next((p for p in path.parents if p.exists()), None)
+    if existing is not None and not os.access(existing, os.W_OK):
+        where = "--target-path" if given else "the project's target folder"
+        raise ModelError(f"Cannot write {where} {path}: it is read-only.",
+                         "Pass --target-path with a folder you can write to.")
+    return path
 
 
 def _existing_relations(warehouse: Warehouse) -> dict[str, str]:

@@ -107,6 +107,22 @@ def qualified(schema: str, table: str) -> str:
     return f"{quote(schema)}.{quote(table)}"
 
 
+# DuckDB would otherwise fetch extensions from the internet on its own (given a SQLite file it tried to
+# download sqlite_scanner and said so), and a user's warehouse must never make the app download code.
+CONNECTION_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
+def _refuse_other_formats(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return  # a new file, or one DuckDB will explain
+    if head.startswith(b"SQLite format 3"):
+        raise WarehouseError(f"{path} is a SQLite file, not a DuckDB warehouse.",
+                             "Give it as --oltp (the source); the warehouse is a .duckdb file.")
+
+
 def _describe_open_error(path: Path, err: duckdb.Error) -> WarehouseError:
     text = str(err)
     lowered = text.lower()
@@ -139,8 +155,9 @@ class Warehouse:
                                  "Check the path, or run `oltp-olap ingest` first to create it.")
         if not self.path.parent.exists():
             raise WarehouseError(f"The folder {self.path.parent} does not exist.", "Create it or choose another path.")
+        _refuse_other_formats(self.path)
         try:
-            self.connection = duckdb.connect(str(self.path), read_only=read_only)
+            self.connection = duckdb.connect(str(self.path), read_only=read_only, config=CONNECTION_CONFIG)
         except duckdb.Error as err:
             raise _describe_open_error(self.path, err) from None
         self.read_only = read_only

@@ -92,8 +92,10 @@ class ShopSize:
 
     @classmethod
     def for_scale(cls, scale: float) -> ShopSize:
-        if not scale > 0:
-            raise SourceError(f"Scale must be positive, got {scale}.", "Try --scale 0.01 for a small shop.")
+        if not (MIN_SCALE <= scale <= MAX_SCALE):  # also NaN and infinity
+            raise SourceError(f"Scale must be a number from {MIN_SCALE} to {MAX_SCALE:g}, got {scale}.",
+                              f"Scale 1 is about 1,000,000 order items (335 MB); {MAX_SCALE:g} is {MAX_SCALE:g} times "
+                              "that. Try --scale 0.05.")
         return cls(customers=max(50, round(100_000 * scale)), products=max(40, round(5_000 * scale)),
                    orders=max(100, round(400_000 * scale)))
 
@@ -128,6 +130,7 @@ def _nullable(values: list, mask: np.ndarray) -> list:
     return [None if m else v for v, m in zip(values, mask.tolist(), strict=True)]
 
 
+MIN_SCALE, MAX_SCALE = 0.001, 100.0  # 100: ~100M order items, ~34 GB; beyond is not a demo
 SCALE_UNIT = 1_000_000  # the scale is kept in the file's user_version, in millionths
 
 

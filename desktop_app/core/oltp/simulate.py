@@ -116,8 +116,10 @@ class _Simulator:
             self.cancel.raise_if_cancelled()
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                for index in order[start:start + BATCH].tolist():
+                for done, index in enumerate(order[start:start + BATCH].tolist(), start):
                     getattr(self, f"_{plan[index]}")()
+                    if done % 50 == 0:  # within a transaction too: a window shows it moving
+                        self.report(Progress("simulate", done, total, "Simulating shop activity"))
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")

@@ -177,6 +177,11 @@ def describe_db_error(err: BaseException, spec: SourceSpec) -> SourceError:
                            "Wait for it to finish writing (or close it), then try again.")
     if "malformed" in lowered or "not a database" in lowered or "disk image" in lowered:
         return SourceError(f"{label} is corrupt: {text}.", "Restore the file from a backup or re-create it.")
+    if "readonly database" in lowered or "read-only database" in lowered:
+        return SourceError(f"{label} has an unfinished write (a hot journal beside it) that only a writer can roll "
+                           "back, and sources are opened read-only.",
+                           "Open it once with its own application, or run `sqlite3 FILE 'PRAGMA quick_check'`, "
+                           "to finish that write; then try again.")
     if "unable to open" in lowered:
         return SourceError(f"Cannot open {label}: {text}.", "Check the path and its permissions.")
     if "could not decode to utf-8" in lowered:  # SQLite keeps whatever bytes it was given as TEXT

@@ -183,7 +183,10 @@ class SourceTab(QWidget):
         return job
 
     def _on_simulate_clicked(self) -> Job:
-        job = self.studio.simulate()
+        return self.simulate()
+
+    def simulate(self, orders: int = 200, updates: int = 400, deletes: int = 20) -> Job:
+        job = self.studio.simulate(orders, updates, deletes)
         self._set_writing(True)
         self.message.clear()
         self.progress.track(job, "Simulating shop activity", finish_text=lambda r: (
