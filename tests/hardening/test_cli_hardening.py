@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -131,7 +132,8 @@ def test_a_read_only_warehouse_is_read(modelled, tmp_path):
     (tmp_path / "ro").mkdir()
     store = read_only_copy(folder, tmp_path / "ro")
     try:
-        for argv in (["reconcile-roads", "--warehouse", str(store / "w.duckdb"), "--report", str(store / "report.xlsx")],
+        for argv in (["reconcile-roads", "--warehouse", str(store / "w.duckdb"), "--report",
+                      str(store / "report.xlsx")],
                      ["excel", "--warehouse", str(store / "w.duckdb"), "--out", str(tmp_path), "--stage", "raw"]):
             done = run_cli(*argv)
             assert done.returncode == 0, (argv, done.stdout + done.stderr)
