@@ -82,6 +82,9 @@ def register_pipeline(commands: argparse._SubParsersAction) -> None:
     pipeline.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for the workbooks")
     pipeline.add_argument("--project", type=Path, help="dbt project (default: the bundled sql/)")
     pipeline.add_argument("--mode", choices=("full", "incremental"), default="incremental")
+    from desktop_app.cli_export import add_export_options
+
+    add_export_options(pipeline, required=False)
     pipeline.set_defaults(handler=_pipeline)
 
 
@@ -92,7 +95,8 @@ def _pipeline(args: argparse.Namespace, cancel: CancelToken) -> int:
 
     with progress_bars() as report:
         result = run_pipeline(args.oltp, args.warehouse, args.project or sql_project_dir(), args.out,
-                              mode=args.mode, target_dir=args.out / "target", report=report, cancel=cancel)
+                              mode=args.mode, target_dir=args.out / "target", report=report, cancel=cancel,
+                              export_dir=args.export_dir, export_format=args.export_format)
     for step in result.summary():
         stdout.print(step)
     stdout.print(line(("everything checked out", "green")) if result.ok else

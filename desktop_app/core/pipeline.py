@@ -1,4 +1,5 @@
-"""Run everything: ingest → build the models → the three Excel stages → reconcile the two roads.
+"""Run everything: ingest → build the models → the three Excel stages → reconcile the two roads → (when a
+folder is given) export the marts for BI tools.
 
 One function for ``oltp-olap pipeline``, the window's *Run everything* and the self-test. Each
 step reports into its own slice of the progress bar and the result says, per step, what it did.
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from desktop_app.core.excel.pipeline import run_excel
 from desktop_app.core.excel.roads import FigureCheck, reconcile_roads
+from desktop_app.core.handoff.export import ExportReport, export
 from desktop_app.core.ingest.run import IngestReport, run_ingest
 from desktop_app.core.models.runner import RunResult, run_command
 from desktop_app.core.olap.warehouse import Warehouse
@@ -25,12 +27,15 @@ class PipelineResult:
     models: RunResult | None = None
     excel: list = field(default_factory=list)
     roads: list[FigureCheck] = field(default_factory=list)
+    export: ExportReport | None = None
+    export_wanted: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return bool(self.ingest and self.ingest.ok and self.models and self.models.ok and len(self.excel) == 3
-                    and self.roads and all(c.equal for c in self.roads))
+                    and self.roads and all(c.equal for c in self.roads)
+                    and (self.export is not None or not self.export_wanted))
 
     def summary(self) -> list[str]:
         lines = []
@@ -48,13 +53,16 @@ class PipelineResult:
         if self.roads:
             equal = sum(c.equal for c in self.roads)
             lines.append(f"two roads: {equal} of {len(self.roads)} figures equal")
+        if self.export:
+            lines.append(f"export: {len(self.export.files)} {self.export.format} file(s) in {self.export.folder}")
         return lines
 
 
 def run_pipeline(source_location: str, warehouse_path: Path, project_dir: Path, excel_dir: Path, *,
                  mode: str = "incremental", target_dir: Path | None = None, report: Report = NULL_REPORT,
-                 cancel: CancelToken = NEVER, isolate_excel: bool = False) -> PipelineResult:
-    result = PipelineResult()
+                 cancel: CancelToken = NEVER, isolate_excel: bool = False, export_dir: Path | None = None,
+                 export_format: str = "parquet") -> PipelineResult:
+    result = PipelineResult(export_wanted=export_dir is not None)
     excel_dir.mkdir(parents=True, exist_ok=True)
     with Warehouse(warehouse_path) as warehouse:
         started = time.perf_counter()
@@ -70,10 +78,16 @@ def run_pipeline(source_location: str, warehouse_path: Path, project_dir: Path, 
         result.seconds["models"] = time.perf_counter() - started
         if not result.models.ok:
             return result
-        result.excel = run_excel(warehouse, excel_dir, report=scaled(_tagged(report, "excel"), .55, .97),
+        last_excel = .9 if export_dir else .97
+        result.excel = run_excel(warehouse, excel_dir, report=scaled(_tagged(report, "excel"), .55, last_excel),
                                  cancel=cancel, isolate=isolate_excel)
-        report(Progress("pipeline", 0.98, 1.0, "Reconciling the two roads", "roads"))
+        report(Progress("pipeline", last_excel + .01, 1.0, "Reconciling the two roads", "roads"))
         result.roads = reconcile_roads(result.excel[-1].path, warehouse)
+        if export_dir is not None:
+            started = time.perf_counter()
+            result.export = export(warehouse, project_dir, export_dir, export_format,
+                                   report=scaled(_tagged(report, "export"), .93, .99), cancel=cancel)
+            result.seconds["export"] = time.perf_counter() - started
     report(Progress("pipeline", 1.0, 1.0, "Done", "roads"))
     return result
 
