@@ -51,6 +51,8 @@ class WorkspaceState:
     marts: dict[str, int] = field(default_factory=dict)  # model name -> rows, of the marts that exist
     stages: tuple[StageFile, ...] = ()
     models_stale: str = ""  # why the models may be behind the raw data, or ""
+    export: dict | None = None  # the last export for BI tools (its export.json), if any
+    export_stale: str = ""
     read_at: float = field(default_factory=time.time)
 
     @property
@@ -110,7 +112,21 @@ def read_stage_files(excel_dir: Path) -> list[StageFile]:
     return stages
 
 
-def read_workspace_state(warehouse_path: Path, target_dir: Path, excel_dir: Path) -> WorkspaceState:
+def read_export(folder: Path | None) -> dict | None:
+    """The manifest an export left in ``folder`` (``core.handoff.export.MANIFEST``), or None."""
+    import json
+
+    if folder is None:
+        return None
+    try:
+        manifest = json.loads((Path(folder) / "export.json").read_text(encoding="utf-8"))
+        return manifest if isinstance(manifest, dict) and "files" in manifest else None
+    except (OSError, ValueError):
+        return None
+
+
+def read_workspace_state(warehouse_path: Path, target_dir: Path, excel_dir: Path,
+                         export_dir: Path | None = None) -> WorkspaceState:
     warehouse_path = Path(warehouse_path)
     last_build = read_last_run(target_dir)
     history, raw, marts, error = EMPTY, {}, {}, ""
@@ -143,8 +159,13 @@ def read_workspace_state(warehouse_path: Path, target_dir: Path, excel_dir: Path
                 why = "older than the stage it is made from"
             previous = stage.modified
         stages.append(StageFile(stage.stage, stage.label, stage.path, stage.modified, stage.sheets, why))
+    export = read_export(export_dir)
+    export_stale = ""
+    if export and built:
+        exported = datetime.fromisoformat(export["exported_at"]).timestamp()
+        export_stale = "exported before the last build" if exported < built else ""
     return WorkspaceState(state.warehouse, error, history, state.raw_tables, last_build, marts, tuple(stages),
-                          models_stale)
+                          models_stale, export, export_stale)
 
 
 def _row_counts(warehouse: Warehouse, relations: dict[str, str]) -> dict[str, int]:

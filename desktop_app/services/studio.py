@@ -68,6 +68,7 @@ class Studio(QObject):
         self.source: str = str(workspace.demo_shop)
         self.project_dir: Path = sql_project_dir()
         self.warehouse_path: Path = workspace.warehouse
+        self.export_dir: Path | None = None  # where exports for BI go (a setting the window passes on)
 
     # -- where things are -------------------------------------------------------------------------
     @property
@@ -120,7 +121,8 @@ class Studio(QObject):
 
     # -- the workspace's state ----------------------------------------------------------------------
     def state(self) -> Job:
-        return self._submit(_state, self.warehouse_path, self.target_dir, self.excel_dir, title="Read the workspace")
+        return self._submit(_state, self.warehouse_path, self.target_dir, self.excel_dir, self.export_dir,
+                            title="Read the workspace")
 
     # -- source -------------------------------------------------------------------------------------
     def create_demo_shop(self, scale: float) -> Job:
@@ -187,17 +189,68 @@ class Studio(QObject):
     def copy_file(self, source: Path, target: Path) -> Job:
         return self._submit(_copy_file, Path(source), Path(target), title="Save a copy")
 
-    def run_everything(self, mode: str = "incremental") -> Job:
+    def run_everything(self, mode: str = "incremental", export_dir: Path | None = None,
+                       export_format: str = "parquet") -> Job:
         return self._submit(_pipeline, self.source, self.warehouse_path, self.project_dir,
-                            self.excel_dir, mode=mode, target_dir=self.target_dir,
-                            title="Run everything", lane="writer")
+                            self.excel_dir, mode=mode, target_dir=self.target_dir, export_dir=export_dir,
+                            export_format=export_format, title="Run everything", lane="writer")
+
+    # -- hand-off to BI -----------------------------------------------------------------------------
+    def export_candidates(self) -> Job:
+        """The relations a user can export, with which are marts and which are built."""
+        return self._submit(_export_candidates, self.project_dir, self.warehouse_path, title="List the relations")
+
+    def export(self, folder: Path, fmt: str, selection: list[str] | None) -> Job:
+        # On the writer lane: a build running at the same time would otherwise change what is exported.
+        self.export_dir = Path(folder)
+        return self._submit(_export, self.warehouse_path, self.project_dir, Path(folder), fmt, selection,
+                            title="Export for BI", lane="writer")
+
+
+@dataclass(frozen=True)
+class ExportCandidate:
+    name: str
+    relation: str
+    is_mart: bool
+    built: bool
+
+
+def tableau_available() -> bool:
+    """Whether Tableau's Hyper API (the optional extra) is installed, without importing it."""
+    import importlib.util
+
+    return importlib.util.find_spec("tableauhyperapi") is not None
 
 
 # Plain functions the jobs run (report= and cancel= come from the Job).
-def _state(warehouse, target_dir, excel_dir, *, report, cancel):
+def _export_candidates(project_dir, warehouse, *, report, cancel):
+    from desktop_app.core.models.runner import parse_project
+    from desktop_app.core.olap.warehouse import Warehouse
+
+    with Warehouse.for_reading(warehouse) as wh:
+        parsed = parse_project(project_dir, wh)
+        existing = {tuple(r) for r in wh.cursor().execute(
+            "SELECT table_catalog, table_schema, table_name FROM information_schema.tables").fetchall()}
+        candidates = []
+        for uid in parsed.graph.order({u for u, n in parsed.project.nodes.items()
+                                       if n.resource_type in ("model", "seed") and n.materialized != "ephemeral"}):
+            node = parsed.project.nodes[uid]
+            relation = parsed.compiler.relation(node)
+            candidates.append(ExportCandidate(node.name, str(relation), "marts" in node.fqn[1:-1],
+                                              (relation.database, relation.schema, relation.identifier) in existing))
+        return candidates
+
+
+def _export(warehouse, project_dir, folder, fmt, selection, *, report, cancel):
+    from desktop_app.core.handoff.export import export
+    from desktop_app.core.olap.warehouse import Warehouse
+
+    with Warehouse.for_reading(warehouse) as wh:
+        return export(wh, project_dir, folder, fmt, selection=selection, report=report, cancel=cancel)
+def _state(warehouse, target_dir, excel_dir, export_dir, *, report, cancel):
     from desktop_app.core.workspace_state import read_workspace_state
 
-    return read_workspace_state(warehouse, target_dir, excel_dir)
+    return read_workspace_state(warehouse, target_dir, excel_dir, export_dir)
 
 
 def _create_shop(path, scale, *, report, cancel):

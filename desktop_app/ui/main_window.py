@@ -41,7 +41,7 @@ TABS = ("overview", "source", "ingest", "excel", "models", "console")
 OPENS = {"source": ("source", None), "ingest": ("ingest", None), "raw": ("console", None),
          "models": ("models", 0), "marts": ("models", 3), "charts": ("models", 4),
          "excel_raw": ("excel", "raw"), "excel_intermediate": ("excel", "intermediate"),
-         "excel_final": ("excel", "final"), "exports": ("models", None)}
+         "excel_final": ("excel", "final"), "exports": ("export", None)}
 
 
 class MainWindow(QMainWindow):
@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.source_tab.viewLoaded.connect(self._on_source_view_loaded)
         self.overview_tab.openRequested.connect(self.open_box)
         self.overview_tab.run_button.clicked.connect(lambda: self.run_everything())
+        self.models_tab.export_button.clicked.connect(lambda: self.open_export_dialog())
         self.studio.warehouseChanged.connect(self.refresh_state)
         self.setCentralWidget(self.tabs)
         self.status_source = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
@@ -106,6 +107,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open &warehouse…", self._on_open_warehouse_triggered)
         self.recent_warehouses_menu = file_menu.addMenu("Recent ware&houses")
         self._action(file_menu, "Use the workspace's project and warehouse", self.use_workspace_defaults)
+        file_menu.addSeparator()
+        self._action(file_menu, "Export for &BI…", lambda: self.open_export_dialog(), "Ctrl+E", "save")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         run_menu = self.menuBar().addMenu("&Run")
@@ -279,10 +282,21 @@ class MainWindow(QMainWindow):
         self.status_source.setToolTip(text.replace("   ·   ", "\n"))
 
     # -- running everything -------------------------------------------------------------------------
+    def open_export_dialog(self):
+        from desktop_app.ui.dialogs.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.studio, self.settings, self)
+        dialog.finished.connect(lambda _result: self.refresh_state())
+        dialog.open()
+        return dialog
+
     def run_everything(self) -> Job | None:
         if self.pipeline is not None:
             return self.pipeline
-        job = self.studio.run_everything()
+        export_dir = None
+        if self.settings.get("export/with_run_everything") and self.settings.get("export/folder"):
+            export_dir = Path(self.settings.get("export/folder"))
+        job = self.studio.run_everything(export_dir=export_dir, export_format=self.settings.get("export/format"))
         self.pipeline = job
         self.overview_tab.run_button.setEnabled(False)
         self.run_all_action.setEnabled(False)
@@ -332,6 +346,9 @@ class MainWindow(QMainWindow):
     def open_box(self, key: str) -> None:
         """Open the tab behind an overview box (and the view or stage inside it)."""
         tab, inner = OPENS.get(key, ("overview", None))
+        if tab == "export":
+            self.open_export_dialog()
+            return
         widget = {"source": self.source_tab, "ingest": self.ingest_tab, "excel": self.excel_tab,
                   "models": self.models_tab, "console": self.console_tab}[tab]
         self.tabs.setCurrentWidget(widget)
@@ -366,6 +383,8 @@ class MainWindow(QMainWindow):
     def _restore_session(self) -> None:
         """Reopen what was open when the window closed: the source (unless it needs a password, which is
         never stored), the project and the warehouse — each only if it is still there."""
+        if self.settings.get("export/folder"):
+            self.studio.export_dir = Path(self.settings.get("export/folder"))
         source = self.settings.get("session/source")
         if source and "***" not in source and ("://" in source or Path(source).is_file()):
             self.studio.source = source

@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 FIRST_LAUNCH = ("Welcome. The demo shop on the left is a real SQLite database of a web shop. Press Run everything "
                 "(Ctrl+R) to copy it into the DuckDB warehouse, build the models, write the three Excel workbooks "
                 "and check that both roads give the same figures — then click any box to look inside.")
-PIPELINE_ORDER = ("ingest", "raw", "models", "marts", "charts", "excel_raw", "excel_intermediate", "excel_final")
-RUNNING_STEP = {"ingest": "ingest", "models": "models", "raw export": "excel_raw", "intermediate": "excel_intermediate",
-                "final report": "excel_final", "excel": "excel_raw", "roads": "excel_final"}
+PIPELINE_ORDER = ("ingest", "raw", "models", "marts", "charts", "excel_raw", "excel_intermediate", "excel_final",
+                  "exports")
+RUNNING_STEP = {"export": "exports", "ingest": "ingest", "models": "models", "raw export": "excel_raw",
+                "intermediate": "excel_intermediate", "final report": "excel_final", "excel": "excel_raw",
+                "roads": "excel_final"}
 
 
 def _when(seconds: float | None) -> str:
@@ -108,7 +110,7 @@ class OverviewTab(QWidget):
             ("models", "Model project"), ("marts", "Marts"), ("charts", "Charts"),
             ("excel_raw", "1 · Raw export"), ("excel_intermediate", "2 · Intermediate"),
             ("excel_final", "3 · Final report"), ("exports", "Exports for BI"))}
-        boxes["exports"].shown = False
+        boxes["exports"].shown = bool(state and state.export)
         if view is not None:
             rows = sum(t.row_count or 0 for t in view.info.tables)
             boxes["source"].status = f"{len(view.info.tables)} tables, {rows:,} rows"
@@ -151,6 +153,13 @@ class OverviewTab(QWidget):
             boxes["charts"].status = "success" if {"daily_revenue", "monthly_revenue_by_category"} <= set(state.marts) \
                 else "not run"
             boxes["charts"].lines = ["revenue by month and day,", "top products and customers"]
+        if state.export:
+            export = state.export
+            when = datetime.fromisoformat(export["exported_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+            boxes["exports"].status = "stale" if state.export_stale else "done"
+            boxes["exports"].lines = [f"{len(export['files'])} relation(s) as {export['format']}", f"exported {when}"]
+            if state.export_stale:
+                boxes["exports"].lines.insert(0, state.export_stale)
         for stage in state.stages:
             box = boxes[f"excel_{stage.stage}"]
             if stage.exists:
