@@ -239,7 +239,8 @@ def test_export_for_bi_through_the_dialog(shown, qtbot, tmp_path, monkeypatch):
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.progress.state != "running", timeout=60_000)
     assert dialog.progress.state == "done" and "Exported 8 relation(s) as hyper" in dialog.progress.text()
-    assert dialog.open_folder.isEnabled() and len(list(folder.glob("*.hyper"))) == 8 and (folder / "export.json").exists()
+    assert dialog.open_folder.isEnabled() and len(list(folder.glob("*.hyper"))) == 8
+    assert (folder / "export.json").exists()
     assert window.settings.get("export/folder") == str(folder) and window.settings.get("export/format") == "hyper"
     dialog.accept()
     qtbot.waitUntil(lambda: window.state is not None and window.state.export is not None, timeout=10_000)
