@@ -15,7 +15,8 @@ from desktop_app.core.excel.pipeline import run_excel
 from desktop_app.core.excel.roads import FigureCheck, reconcile_roads
 from desktop_app.core.handoff.export import ExportReport, export
 from desktop_app.core.ingest.run import IngestReport, run_ingest
-from desktop_app.core.models.runner import RunResult, run_command
+from desktop_app.core.models.results import RunResult
+from desktop_app.core.models.runner import run_command
 from desktop_app.core.olap.warehouse import Warehouse
 from desktop_app.core.oltp.source import open_source
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report, scaled

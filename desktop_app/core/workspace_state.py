@@ -19,9 +19,10 @@ import duckdb
 
 from desktop_app.core.errors import WarehouseError
 from desktop_app.core.excel.stages import FINAL_REPORT, INTERMEDIATE, RAW_EXPORT
+from desktop_app.core.identifiers import qualified
 from desktop_app.core.ingest.history import EMPTY, History, read_history
 from desktop_app.core.models.artifacts import LastRun, read_last_run
-from desktop_app.core.olap.warehouse import RAW_SCHEMA, Warehouse, qualified
+from desktop_app.core.olap.warehouse import RAW_SCHEMA, Warehouse
 
 STAGE_FILES = (("raw", "Raw export", RAW_EXPORT), ("intermediate", "Intermediate", INTERMEDIATE),
                ("final", "Final report", FINAL_REPORT))

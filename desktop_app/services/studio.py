@@ -224,7 +224,7 @@ def tableau_available() -> bool:
 
 # Plain functions the jobs run (report= and cancel= come from the Job).
 def _export_candidates(project_dir, warehouse, *, report, cancel):
-    from desktop_app.core.models.runner import parse_project
+    from desktop_app.core.models.parse import parse_project
     from desktop_app.core.olap.warehouse import Warehouse
 
     with Warehouse.for_reading(warehouse) as wh:
@@ -233,7 +233,7 @@ def _export_candidates(project_dir, warehouse, *, report, cancel):
             "SELECT table_catalog, table_schema, table_name FROM information_schema.tables").fetchall()}
         candidates = []
         for uid in parsed.graph.order({u for u, n in parsed.project.nodes.items()
-                                       if n.resource_type in ("model", "seed") and n.materialized != "ephemeral"}):
+                                       if n.resource_type in ("model", "seed") and not n.is_ephemeral}):
             node = parsed.project.nodes[uid]
             relation = parsed.compiler.relation(node)
             candidates.append(ExportCandidate(node.name, str(relation), "marts" in node.fqn[1:-1],
@@ -324,7 +324,7 @@ def _ingest(location, warehouse, mode, tables, *, report, cancel):
 
 
 def _parse(project_dir, warehouse, *, report, cancel):
-    from desktop_app.core.models.runner import parse_project
+    from desktop_app.core.models.parse import parse_project
     from desktop_app.core.olap.warehouse import Warehouse
 
     with Warehouse(warehouse, ensure_metadata=False) as wh:
@@ -332,7 +332,7 @@ def _parse(project_dir, warehouse, *, report, cancel):
         nodes = []
         for uid, node in parsed.project.nodes.items():
             relation = None
-            if node.resource_type in ("model", "seed") and node.materialized != "ephemeral":
+            if node.resource_type in ("model", "seed") and not node.is_ephemeral:
                 relation = str(parsed.compiler.relation(node))
             attached = node.attached_node
             if node.resource_type == "test" and attached is None:  # a singular test: the one model it reads

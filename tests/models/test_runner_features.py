@@ -243,3 +243,29 @@ def test_missing_project_and_missing_raw_tables(tmp_path, tiny):
                             "models/m.sql": "select * from {{ source('app', 'orders') }}"})
     with pytest.raises(ModelError, match=r"no raw.orders.*|ingest"):
         run(project)
+
+
+def test_quotes_in_schema_alias_and_seed_column_names_are_escaped(tiny):
+    """A custom schema, an alias and a seed's header holding quotes build as those exact names."""
+    project, wh, run = tiny
+    write_project(project, {
+        "models/m.sql": """{{ config(schema='o"k', alias="it's") }} select 1 as x""",
+        "seeds/s.csv": 'a"b,c\'d\n1,x\n',
+        "seeds/props.yml": """
+            seeds:
+              - name: s
+                config:
+                  schema: 'q"s'
+        """,
+    })
+    result = run(project)
+    assert result.ok, [r.message for r in result.results]
+    assert query(wh, """select * from "main_o""k"."it's" """) == [(1,)]
+    assert query(wh, """select "a""b", "c'd" from "main_q""s".s""") == [(1, "x")]
+
+
+def test_an_unknown_materialization_is_refused_at_parse_time(tiny):
+    project, wh, run = tiny
+    write_project(project, {"models/m.sql": "{{ config(materialized='materialized_view') }} select 1 as x"})
+    with pytest.raises(ModelError, match=r"not supported: materialized='materialized_view' in models/m.sql"):
+        run(project)

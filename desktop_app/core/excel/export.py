@@ -13,7 +13,8 @@ from desktop_app.core.errors import ExportError
 from desktop_app.core.excel.safety import atomic_target
 from desktop_app.core.excel.stages import RAW_EXPORT, REPORT_TABLES, StageResult
 from desktop_app.core.excel.xlsx_stream import MAX_ROWS, StreamingWorkbook, sheet_notes
-from desktop_app.core.olap.warehouse import RAW_SCHEMA, Warehouse, qualified
+from desktop_app.core.identifiers import qualified
+from desktop_app.core.olap.warehouse import RAW_SCHEMA, Warehouse
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
 

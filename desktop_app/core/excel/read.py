@@ -13,9 +13,9 @@ from desktop_app.core.arrow_rows import columns_to_batch
 from desktop_app.core.errors import ExportError
 from desktop_app.core.excel.cell_text import read_back
 from desktop_app.core.excel.number_format import format_value
+from desktop_app.core.identifiers import quote
 from desktop_app.core.ingest.load import BatchTable
 from desktop_app.core.ingest.temporal import iso_sql
-from desktop_app.core.olap.warehouse import quote
 from desktop_app.core.progress import NEVER, CancelToken
 
 CHUNK_ROWS = 20_000  # rows per Arrow batch sent to DuckDB (building one holds the GIL)

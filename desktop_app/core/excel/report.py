@@ -24,7 +24,7 @@ from desktop_app.core.excel.cell_text import FORMULA_LIKE
 from desktop_app.core.excel.read import load_sheet, open_workbook, require_types
 from desktop_app.core.excel.safety import atomic_target
 from desktop_app.core.excel.stages import FINAL_REPORT, StageResult
-from desktop_app.core.olap.warehouse import quote
+from desktop_app.core.identifiers import quote
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
 TOP_N = 20

@@ -23,6 +23,7 @@ from desktop_app.core.excel.cell_text import (
     xml_text,
     xml_text_sql,
 )
+from desktop_app.core.identifiers import quote
 from desktop_app.core.progress import NEVER, CancelToken
 
 MAX_ROWS = 1_048_576  # Excel's limit, header included
@@ -68,10 +69,6 @@ def _text_cell(expression: str) -> str:
             f"' t=\"inlineStr\"><is><t xml:space=\"preserve\">' || {xml_text_sql(text)} || '</t></is></c>' END")
 
 
-def _quoted(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
-
-
 def _is_text(duck_type: str) -> bool:
     """Whether ``cell_expression`` renders the type as text (what is not a number, date or flag)."""
     upper = duck_type.upper()
@@ -96,7 +93,7 @@ def cell_expression(column: str, duck_type: str, exact_as_text: bool = False) ->
     1900-03-01, where its serials are off, or ±infinity) and numbers that are not finite are written as
     their text, never as a wrong serial or a blank.
     """
-    q = _quoted(column)
+    q = quote(column)
     upper = duck_type.upper()
     text = _text_cell(q)
     if exact_as_text:
@@ -124,7 +121,7 @@ def cell_expression(column: str, duck_type: str, exact_as_text: bool = False) ->
 
 def _inexact_sql(column: str, duck_type: str) -> str | None:
     """SQL true for a value of ``column`` that a spreadsheet number (a double) cannot hold exactly."""
-    q = _quoted(column)
+    q = quote(column)
     upper = duck_type.upper()
     if upper in NUMBER_TYPES:
         return f"({q} > {EXACT_FLOAT_INT} OR {q} < -{EXACT_FLOAT_INT})"
@@ -206,14 +203,14 @@ class StreamingWorkbook:
         last = _column_letter(len(columns) - 1)
         as_text = _inexact_columns(cursor, relation, columns)
         row_sql = "'<row>' || " + " || ".join(cell_expression(c, t, c in as_text) for c, t in columns) + " || '</row>'"
-        first = _quoted(columns[0][0])
+        first = quote(columns[0][0])
         ordering = f" ORDER BY {first}" if order_by_first else ""
         rows = 0
         # The used range up front (readers such as openpyxl's read-only mode size a sheet from it), and how
         # many values lose a noncharacter, in the same scan.
         texts = [c for c, t in columns if _is_text(t)]
-        replaced = " OR ".join(has_noncharacter_sql(_quoted(c)) for c in texts) or "false"
-        empties = "".join(f", count(*) FILTER ({_quoted(c)} = '')" for c in texts)
+        replaced = " OR ".join(has_noncharacter_sql(quote(c)) for c in texts) or "false"
+        empties = "".join(f", count(*) FILTER ({quote(c)} = '')" for c in texts)
         expected, changed, *empty = cursor.execute(
             f"SELECT count(*), count(*) FILTER ({replaced}){empties} FROM {relation}").fetchall()[0]
         dimension = f'<dimension ref="A1:{last}{expected + 1}"/>'

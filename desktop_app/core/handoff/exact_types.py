@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop_app.core.olap.warehouse import quote
+from desktop_app.core.identifiers import quote
 
 EXACT_DIGITS_64 = 18  # a 64-bit numeric holds 18 digits
 WIDE_INTEGERS = ("HUGEINT", "UHUGEINT", "UBIGINT")

@@ -23,11 +23,12 @@ import duckdb
 from desktop_app.core.errors import Cancelled, ExportError
 from desktop_app.core.handoff.exact_types import exact_columns
 from desktop_app.core.handoff.fields import Field, field_of
+from desktop_app.core.identifiers import quote
 from desktop_app.core.leftovers import remove_stale, temp_name
 from desktop_app.core.models.graph import select
-from desktop_app.core.models.runner import parse_project
+from desktop_app.core.models.parse import parse_project
 from desktop_app.core.olap.query import csv_value_sql
-from desktop_app.core.olap.warehouse import Warehouse, quote
+from desktop_app.core.olap.warehouse import Warehouse
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
 FORMATS = ("parquet", "csv", "hyper", "duckdb")
@@ -83,7 +84,7 @@ def choose_relations(warehouse: Warehouse, project_dir: Path, selection: list[st
         if not chosen:
             raise ExportError(f"The project {project.name} has no models in a marts folder.",
                               "Choose what to export with --select.")
-    ephemeral = sorted(project.nodes[u].name for u in chosen if project.nodes[u].materialized == "ephemeral")
+    ephemeral = sorted(project.nodes[u].name for u in chosen if project.nodes[u].is_ephemeral)
     if ephemeral and len(ephemeral) == len(chosen):
         raise ExportError(f"{', '.join(ephemeral)}: ephemeral, not a relation in the warehouse.",
                           "Export the models that use it, or materialize it as a view or table.")
@@ -94,7 +95,7 @@ def choose_relations(warehouse: Warehouse, project_dir: Path, selection: list[st
     try:
         for uid in graph.order(chosen):
             node = project.nodes[uid]
-            if node.materialized == "ephemeral":
+            if node.is_ephemeral:
                 continue
             relation = compiler.relation(node)
             columns = cursor.execute(

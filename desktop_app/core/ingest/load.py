@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 import duckdb
 
 from desktop_app.core.arrow_rows import EXACT_FLOAT_INT, Batch, DirtyColumn
+from desktop_app.core.identifiers import qualified, quote
 from desktop_app.core.ingest.temporal import iso_sql
 from desktop_app.core.ingest.types import VARCHAR, widen
-from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
+from desktop_app.core.olap.warehouse import RAW_SCHEMA
 
 MERGE_COUNT_BATCH = 100_000  # rows of MERGE's per-row answer counted at a time (bounded memory)
 

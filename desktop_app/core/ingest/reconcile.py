@@ -21,9 +21,10 @@ from dataclasses import dataclass
 import duckdb
 import sqlalchemy as sa
 
+from desktop_app.core.identifiers import qualified, quote
 from desktop_app.core.ingest.extract import SourceReader, table_clause
 from desktop_app.core.ingest.temporal import iso_sql
-from desktop_app.core.olap.warehouse import RAW_SCHEMA, Warehouse, qualified, quote
+from desktop_app.core.olap.warehouse import RAW_SCHEMA, Warehouse
 from desktop_app.core.oltp.source import Source
 from desktop_app.core.progress import NEVER, CancelToken
 

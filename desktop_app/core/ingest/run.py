@@ -22,11 +22,12 @@ import duckdb
 import sqlalchemy as sa
 
 from desktop_app.core.errors import AppError, Cancelled, SourceError
+from desktop_app.core.identifiers import quote
 from desktop_app.core.ingest.extract import SourceReader, table_clause
 from desktop_app.core.ingest.load import LoadStats, NeedsFullReload, apply_deletes, load_full, load_incremental
 from desktop_app.core.ingest.plan import TablePlan, changed_rows_clause, changed_rows_sql, plan_table
 from desktop_app.core.ingest.reconcile import Reconciliation, reconcile_table
-from desktop_app.core.ingest.sqlite_fast import Unsupported, _sqlite_quote, open_snapshot
+from desktop_app.core.ingest.sqlite_fast import Unsupported, open_snapshot
 from desktop_app.core.ingest.sqlite_table import load_full_sqlite, load_incremental_sqlite
 from desktop_app.core.ingest.types import declared_fallback
 from desktop_app.core.olap.warehouse import META_SCHEMA, RAW_SCHEMA, Warehouse
@@ -378,8 +379,8 @@ class _TableJob:
         db = open_snapshot(self.source.spec.sqlite_path)
         remove = self.cancel.on_cancel(db.interrupt)
         try:
-            quoted = _sqlite_quote(table)
-            tracking = _sqlite_quote(plan.tracking_column) if plan.tracking_column else None
+            quoted = quote(table)
+            tracking = quote(plan.tracking_column) if plan.tracking_column else None
             new_mark = db.execute(f"SELECT max({tracking}) FROM {quoted}").fetchone()[0] if tracking else None
             last = self._last_mark()
             if self.mode == "incremental" and last is not None:

@@ -34,10 +34,10 @@ import duckdb
 
 from desktop_app.core.arrow_rows import DirtyColumn
 from desktop_app.core.errors import Cancelled
+from desktop_app.core.identifiers import literal, quote
 from desktop_app.core.ingest.reconcile import warehouse_checksum_of
 from desktop_app.core.ingest.temporal import TEMPORAL, TemporalSql, check_for, decide, widen_temporal
 from desktop_app.core.ingest.types import VARCHAR, widen
-from desktop_app.core.olap.warehouse import quote
 from desktop_app.core.progress import NEVER, CancelToken
 
 CHUNK_ROWS = 100_000  # measured against 81,920 and 122,880 (a row group): no better
@@ -55,10 +55,6 @@ class FastResult:
     checksum: int = 0
     dirty: list[DirtyColumn] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def _sqlite_quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 TEXT_MARK, REAL_MARK = "~", "^"  # prefixes no number has: DuckDB cannot read such a value as a number
@@ -82,7 +78,7 @@ def render_expression(columns: list[str], types: dict[str, str], rowid_alias: st
     """
     pattern, args = [], []
     for name in columns:
-        column = _sqlite_quote(name)
+        column = quote(name)
         kind = types[name]
         integer = f"{column} = CAST({column} AS INTEGER)"  # NULL for NULL, false for text, blobs and fractions
         mark = f"iif({column} = CAST({column} AS REAL), '{REAL_MARK}', '{TEXT_MARK}') || {column}"
@@ -118,7 +114,7 @@ def _misplaced(name: str, kind: str, numbers_possible: bool) -> str | None:
     converts numbers on insert, and testing every value for a blob cost a quarter of the rendering
     time of a table of text (a blob there loads as its bytes read as text; see the README).
     """
-    column = _sqlite_quote(name)
+    column = quote(name)
     if kind == "BLOB":
         return f"{column} < x''"  # SQLite sorts numbers < text < blobs
     return f"{column} >= x'' OR typeof({column}) = 'real'" if numbers_possible else None
@@ -146,7 +142,7 @@ def _read_chunk(path: Path, column_types: dict[str, str], options: str = "") -> 
     reader takes a carriage return inside a quoted value (Windows line breaks in a note) for the end
     of a row and fails the table.
     """
-    spec = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': '{kind}'" for c, kind in column_types.items())
+    spec = ", ".join(f"{literal(c)}: '{kind}'" for c, kind in column_types.items())
     return (f"read_csv('{path}', columns = {{{spec}}}, header = false, delim = ',', quote = '''', escape = '''', "
             f"nullstr = 'NULL', allow_quoted_nulls = false, auto_detect = false, new_line = '\\n'{options})")
 
@@ -280,7 +276,7 @@ def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: 
     misplaced = ", (" + " OR ".join(f"({test})" for test in tests) + ") AS misplaced" if tests else ""
     # The filter runs as a subquery so SQLite can answer it from an index (e.g. updated_at's) and
     # then seek the matching rows by rowid, instead of scanning the whole table in rowid order.
-    conditions = [f"{rowid} IN (SELECT {rowid} FROM {_sqlite_quote(table)} WHERE {where})"] if where else []
+    conditions = [f"{rowid} IN (SELECT {rowid} FROM {quote(table)} WHERE {where})"] if where else []
 
     def query(after: bool) -> str:
         clauses = conditions + ([f"{rowid} > ?"] if after else [])
@@ -289,7 +285,7 @@ def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: 
         # and encoding back (≈ 0.2 s per 100 MB, holding the GIL).
         return (f"SELECT CAST(group_concat(line, char(10)) AS BLOB), count(*), max(rid), "
                 f"{'max(misplaced)' if misplaced else '0'} FROM ("
-                f"SELECT {rowid} AS rid, {expression} AS line{misplaced} FROM {_sqlite_quote(table)} "
+                f"SELECT {rowid} AS rid, {expression} AS line{misplaced} FROM {quote(table)} "
                 f"{condition}ORDER BY {rowid} LIMIT {CHUNK_ROWS})")
     return query(False), query(True)
 
@@ -484,8 +480,8 @@ def _rowid_alias(db, table: str, info: list[tuple[str, str, int]]) -> str | None
     keys = [(name, kind) for name, kind, pk in info if pk]
     if len(keys) != 1 or keys[0][1].upper() != "INTEGER":
         return None
-    plan = db.execute(f"EXPLAIN QUERY PLAN SELECT 1 FROM {_sqlite_quote(table)} "
-                      f"WHERE {_sqlite_quote(keys[0][0])} = 1").fetchall()
+    plan = db.execute(f"EXPLAIN QUERY PLAN SELECT 1 FROM {quote(table)} "
+                      f"WHERE {quote(keys[0][0])} = 1").fetchall()
     return keys[0][0] if any("INTEGER PRIMARY KEY" in row[-1] for row in plan) else None
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import duckdb
 
+from desktop_app.core.identifiers import qualified, quote
 from desktop_app.core.ingest.load import LoadStats, delete_missing, merge_stage, staging_table, table_types
 from desktop_app.core.ingest.plan import TablePlan, changed_rows_sql
 from desktop_app.core.ingest.reconcile import Reconciliation, warehouse_checksum_of
-from desktop_app.core.ingest.sqlite_fast import _sqlite_quote, affinity, load_into
-from desktop_app.core.olap.warehouse import RAW_SCHEMA, qualified, quote
+from desktop_app.core.ingest.sqlite_fast import affinity, load_into
+from desktop_app.core.olap.warehouse import RAW_SCHEMA
 from desktop_app.core.progress import NEVER, CancelToken
 
 KEY_CHUNK = 1_000_000  # source keys copied per step when every key must be compared
@@ -69,7 +70,7 @@ def load_incremental_sqlite(db, cursor: duckdb.DuckDBPyConnection, table: str, c
     current = dict(table_types(cursor, table))
     stage_types = {c: current.get(c) or initial_types({c: fallback.get(c, "")})[c] for c in columns}
     stage = quote(f"__stage_{table}")
-    column = _sqlite_quote(plan.tracking_column)
+    column = quote(plan.tracking_column)
     where, params = ("", ())
     if last_mark is not None:
         where, params = changed_rows_sql(plan, column, last_mark)
@@ -82,7 +83,7 @@ def load_incremental_sqlite(db, cursor: duckdb.DuckDBPyConnection, table: str, c
         return _reconcile_by_key_read(db, cursor, table, plan, types, stats, cancel)
     target = qualified(RAW_SCHEMA, table)
     # SQLite counts a table's rows without reading them; more rows here means that many were deleted there.
-    source_rows = db.execute(f"SELECT count(*) FROM {_sqlite_quote(table)}").fetchone()[0]
+    source_rows = db.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()[0]
     warehouse_rows = cursor.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
     if warehouse_rows > source_rows:
         stats.deleted, (_, key_sum) = delete_gone_keys(db, cursor, table, fingerprint,
@@ -145,13 +146,13 @@ def _differing_ranges(db, cursor, table: str, key: str, low: int, width: int, co
                       cancel: CancelToken) -> tuple[list[int], tuple[int, int]]:
     """The key ranges ``[low + i·width, low + (i+1)·width)`` whose count or key sum differ, and the
     source's fingerprint summed from its ranges."""
-    target, column, k = qualified(RAW_SCHEMA, table), _sqlite_quote(key), quote(key)
+    target, column, k = qualified(RAW_SCHEMA, table), quote(key), quote(key)
     cancel.raise_if_cancelled()
     path = folder / "ranges.csv"
     path.write_text(db.execute(
         f"WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i < ? - 1) "
         f"SELECT group_concat(i || ',' || (SELECT count(*) || ',' || coalesce(sum({column} % {KEY_MODULUS}), 0) "
-        f"FROM {_sqlite_quote(table)} WHERE {column} >= ? + i * ? AND {column} < ? + (i + 1) * ?), char(10)) FROM r",
+        f"FROM {quote(table)} WHERE {column} >= ? + i * ? AND {column} < ? + (i + 1) * ?), char(10)) FROM r",
         (count, low, width, low, width)).fetchone()[0])
     there = quote(f"__source_ranges_{table}")
     cursor.execute(f"CREATE OR REPLACE TEMPORARY TABLE {there} AS SELECT * FROM read_csv(?, header = false, "
@@ -170,7 +171,7 @@ def _differing_ranges(db, cursor, table: str, key: str, low: int, width: int, co
 def _copy_keys_of_ranges(db, cursor, table: str, key: str, low: int, width: int, ranges: list[int],
                          keys_table: str, folder: Path, cancel: CancelToken) -> None:
     """The source's keys in the given ranges, into the temporary DuckDB table ``keys_table``."""
-    column, source = _sqlite_quote(key), _sqlite_quote(table)
+    column, source = quote(key), quote(table)
     path = folder / "keys.csv"
     with open(path, "w", encoding="ascii") as handle:
         for first, last in _runs(ranges):
@@ -203,7 +204,7 @@ def copy_integer_keys(db, cursor: duckdb.DuckDBPyConnection, table: str, key: st
     (≈ 0.15 s, walking its key index in order) and DuckDB parses that as CSV in C (≈ 0.08 s): four
     times faster than the row path, and a million keys at a time keeps memory bounded.
     """
-    column, source = _sqlite_quote(key), _sqlite_quote(table)
+    column, source = quote(key), quote(table)
     _create_keys_table(cursor, keys_table, key)
     total, last = 0, None
     with tempfile.TemporaryDirectory(prefix="oltp-olap-keys-") as folder:
@@ -251,8 +252,8 @@ def _fingerprint_key(plan: TablePlan, types: dict[str, str]) -> str | None:
 
 
 def _sqlite_fingerprint(db, table: str, key: str) -> tuple[int, int]:
-    rows, total = db.execute(f"SELECT count(*), sum({_sqlite_quote(key)} % {KEY_MODULUS}) "
-                             f"FROM {_sqlite_quote(table)}").fetchone()
+    rows, total = db.execute(f"SELECT count(*), sum({quote(key)} % {KEY_MODULUS}) "
+                             f"FROM {quote(table)}").fetchone()
     return int(rows), int(total or 0)
 
 
@@ -270,15 +271,15 @@ def _tracking_prints(db, cursor, table: str, target: str, column: str,
     key sums still agree. The stamps' sum does not: the warehouse still holds the old one. Both engines
     read the text the same way (SQLite's ``strftime('%s')``, DuckDB's cast), as instants.
     """
-    s, q = _sqlite_quote(column), quote(column)
+    s, q = quote(column), quote(column)
     if kind in ("TIMESTAMP", "DATE", "VARCHAR"):
         source = db.execute(f"SELECT count(strftime('%s', {s})), sum(CAST(strftime('%s', {s}) AS INTEGER) "
-                            f"% {KEY_MODULUS}) FROM {_sqlite_quote(table)}").fetchone()
+                            f"% {KEY_MODULUS}) FROM {quote(table)}").fetchone()
         warehouse = cursor.execute(
             f"SELECT count(x), sum(x % {KEY_MODULUS}) FROM (SELECT CAST(floor(epoch(TRY_CAST({q} AS TIMESTAMP))) "
             f"AS BIGINT) AS x FROM {target})").fetchall()[0]
     elif kind == "BIGINT":
-        source = db.execute(f"SELECT count({s}), sum({s} % {KEY_MODULUS}) FROM {_sqlite_quote(table)}").fetchone()
+        source = db.execute(f"SELECT count({s}), sum({s} % {KEY_MODULUS}) FROM {quote(table)}").fetchone()
         warehouse = cursor.execute(f"SELECT count({q}), sum({q} % {KEY_MODULUS}) FROM {target}").fetchall()[0]
     else:
         return None

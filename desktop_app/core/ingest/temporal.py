@@ -25,8 +25,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from desktop_app.core.identifiers import quote
 from desktop_app.core.ingest.types import VARCHAR
-from desktop_app.core.olap.warehouse import quote
 
 TEMPORAL = ("TIMESTAMP", "DATE")
 ISO, DATE = "iso", "date"

@@ -1,18 +1,22 @@
-"""Read back the artefacts of the last run (``target/run_results.json`` with ``manifest.json``).
+"""The artefacts of a run in dbt's shape: ``target/manifest.json`` and ``target/run_results.json``.
 
-The window shows each model's last status, time, rows and test results on launch from these files,
-as dbt tooling does, instead of remembering them: a relaunch, another window or a CLI ``build`` all
-show the same truth. A missing or unreadable artefact means "not run yet", never an error.
+They are written after every command (atomically: temp name, then rename) so dbt tooling can read
+them, and read back on launch: the window shows each model's last status, time, rows and test
+results from these files, as dbt tooling does, instead of remembering them — a relaunch, another
+window or a CLI ``build`` all show the same truth. A missing or unreadable artefact means "not run
+yet", never an error.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from desktop_app.core.models.runner import NodeResult, RunResult
+from desktop_app import __version__
+from desktop_app.core.models.parse import ParsedProject
+from desktop_app.core.models.results import NodeResult, RunResult
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,71 @@ def read_last_run(target_dir: Path) -> LastRun | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return LastRun(run, finished, {uid: list(node.get("fqn") or []) for uid, node in nodes.items()})
+
+
+def manifest(parsed: ParsedProject, compiled: dict[str, str]) -> dict:
+    project, compiler, graph = parsed.project, parsed.compiler, parsed.graph
+    nodes = {}
+    for uid, node in project.nodes.items():
+        entry = {
+            "unique_id": uid, "resource_type": node.resource_type, "name": node.name, "package_name": project.name,
+            "path": str(node.path), "original_file_path": str(node.path), "fqn": node.fqn,
+            "config": {"materialized": node.materialized, **{k: v for k, v in node.config.items()
+                                                              if k not in ("materialized",)}},
+            "tags": node.tags, "description": node.description,
+            "columns": {n: {"name": n, "description": c.get("description", "")} for n, c in node.columns.items()},
+            "depends_on": {"nodes": node.depends_on, "macros": []},
+            "refs": [{"name": r, "package": None, "version": None} for r in node.refs],
+            "sources": [list(s) for s in node.sources], "raw_code": node.raw_code,
+            "compiled_code": compiled.get(uid),
+        }
+        if node.resource_type in ("model", "seed"):
+            relation = compiler.relation(node)
+            entry.update(database=relation.database, schema=relation.schema, alias=relation.identifier,
+                         relation_name=None if node.is_ephemeral else str(relation))
+        if node.test_metadata:
+            entry["test_metadata"] = node.test_metadata
+            entry["attached_node"] = node.attached_node
+            entry["column_name"] = node.column_name
+        nodes[uid] = entry
+    sources = {}
+    for uid, source in project.sources.items():
+        relation = compiler.source_relation(source.source_name, source.name)
+        sources[uid] = {"unique_id": uid, "resource_type": "source", "source_name": source.source_name,
+                        "name": source.name, "schema": relation.schema, "database": relation.database,
+                        "identifier": relation.identifier, "relation_name": str(relation),
+                        "description": source.description, "package_name": project.name,
+                        "columns": {n: {"name": n} for n in source.columns}}
+    return {
+        "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
+                     "dbt_version": f"oltp-olap {__version__}", "generated_at": datetime.now(UTC).isoformat(),
+                     "project_name": project.name, "adapter_type": "duckdb"},
+        "nodes": nodes, "sources": sources, "macros": {},
+        "parent_map": {u: list(graph.parents.get(u, [])) for u in [*project.nodes, *project.sources]},
+        "child_map": {u: list(graph.children.get(u, [])) for u in [*project.nodes, *project.sources]},
+    }
+
+
+def write_artifacts(parsed: ParsedProject, result: RunResult, target_dir: Path, command: str) -> None:
+    target_dir.mkdir(parents=True, exist_ok=True)
+    compiled = {r.unique_id: r.compiled_code for r in result.results if r.compiled_code}
+    _write_json(target_dir / "manifest.json", manifest(parsed, compiled))
+    run_results = {
+        "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/run-results/v6.json",
+                     "dbt_version": f"oltp-olap {__version__}", "generated_at": datetime.now(UTC).isoformat()},
+        "elapsed_time": result.elapsed,
+        "args": {"which": command},
+        "results": [{
+            "unique_id": r.unique_id, "status": r.status, "message": r.message, "failures": r.failures,
+            "execution_time": r.execution_time, "timing": [], "thread_id": "",
+            "adapter_response": {"rows_affected": r.rows_affected} if r.rows_affected is not None else {},
+            "compiled_code": r.compiled_code, "relation_name": r.relation_name,
+        } for r in result.results],
+    }
+    _write_json(target_dir / "run_results.json", run_results)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    temp = path.with_suffix(".json.tmp")
+    temp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    temp.replace(path)

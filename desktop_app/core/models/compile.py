@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 
 from desktop_app.core.errors import ModelError
+from desktop_app.core.identifiers import qualified
 from desktop_app.core.models.project import Node, Project, env_var, merge_configs, short_hash, template_error
 
 _MISSING = object()
@@ -28,7 +29,7 @@ class Relation:
     identifier: str
 
     def __str__(self) -> str:
-        return ".".join('"' + part.replace('"', '""') + '"' for part in (self.database, self.schema, self.identifier))
+        return qualified(self.database, self.schema, self.identifier)
 
     @property
     def name(self) -> str:
@@ -180,7 +181,7 @@ class Compiler:
     def _record_config(self, node: Node, args: tuple, kwargs: dict) -> str:
         if args and isinstance(args[0], dict):
             kwargs = {**args[0], **kwargs}
-        node.file_config = merge_configs(getattr(node, "file_config", {}), kwargs)
+        node.file_config = merge_configs(node.file_config, kwargs)
         return ""
 
     # -- compile pass -----------------------------------------------------------------------------
@@ -190,7 +191,7 @@ class Compiler:
         if target is None:
             raise ModelError(f"{node.path} refers to {name!r}, which is not a model or seed.",
                              "Check the name in ref(), or add the model.")
-        if target.materialized == "ephemeral":
+        if target.is_ephemeral:
             return f"__dbt__cte__{target.name}"
         return str(self.relation(target))
 
@@ -214,7 +215,7 @@ class Compiler:
         def visit(current: Node) -> None:
             for name in current.refs:
                 parent = self.project.node_by_name(name)
-                if parent is None or parent.materialized != "ephemeral" or parent.name in seen:
+                if parent is None or not parent.is_ephemeral or parent.name in seen:
                     continue
                 visit(parent)
                 seen.add(parent.name)

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 import duckdb
 
+from desktop_app.core.identifiers import literal, quote
 from desktop_app.core.models.compile import Compiler, Relation
 from desktop_app.core.models.project import Node, Project, seed_rows
 
@@ -52,43 +53,64 @@ def _drop_other(kind: str | None, wanted: str, relation: Relation) -> list[str]:
 
 def build_model(cursor, compiler: Compiler, node: Node, sql: str, hooks: tuple[list[str], list[str]]):
     """Materialize ``node``; returns (rows affected or None, the DDL that ran)."""
+    materialize = MATERIALIZATIONS[node.materialized]
+    if materialize is None:
+        raise ValueError(f"{node.name} is ephemeral: it has no relation to build")
+    return materialize(cursor, compiler, node, sql, hooks)
+
+
+def _view(cursor, compiler: Compiler, node: Node, sql: str, hooks):
     relation = compiler.relation(node)
-    kind = relation_kind(cursor, relation)
     pre, post = hooks
-    materialized = node.materialized
-    if materialized == "view":
-        ddl = f"CREATE OR REPLACE VIEW {relation} AS (\n{sql}\n)"
-        _transaction(cursor, [*pre, *_drop_other(kind, "view", relation), ddl, *post])
-        return None, ddl
-    if materialized == "table" or (materialized == "incremental" and not compiler.is_incremental(node)):
-        ddl = f"CREATE OR REPLACE TABLE {relation} AS (\n{sql}\n)"
-        _transaction(cursor, [*pre, *_drop_other(kind, "table", relation), ddl, *post])
-        rows = cursor.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
-        return rows, ddl
-    if materialized == "incremental":
-        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
-        temp = f'"{relation.identifier}__dbt_tmp{stamp}"'
-        columns = [r[0] for r in cursor.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_schema = ? AND "
-            "table_name = ? ORDER BY ordinal_position", [relation.database, relation.schema, relation.identifier]
-        ).fetchall()]
-        column_list = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
-        statements = [*pre, f"CREATE TEMPORARY TABLE {temp} AS (\n{sql}\n)"]
-        key = node.config.get("unique_key")
-        strategy = node.config.get("incremental_strategy") or "delete+insert"
-        if key and strategy != "append":
-            keys = [key] if isinstance(key, str) else list(key)
-            if len(keys) == 1:
-                statements.append(f"DELETE FROM {relation} WHERE ({keys[0]}) IN (SELECT ({keys[0]}) FROM {temp})")
-            else:
-                match = " AND ".join(f"{temp}.{k} = DBT_INCREMENTAL_TARGET.{k}" for k in keys)
-                statements.append(f"DELETE FROM {relation} AS DBT_INCREMENTAL_TARGET USING {temp} WHERE {match}")
-        insert = f"INSERT INTO {relation} ({column_list}) (SELECT {column_list} FROM {temp})"
-        statements += [insert, *post, f"DROP TABLE {temp}"]
-        _transaction(cursor, statements)
-        rows = cursor.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
-        return rows, "\n;\n".join(statements)
-    raise ValueError(f"cannot build materialization {materialized!r}")
+    ddl = f"CREATE OR REPLACE VIEW {relation} AS (\n{sql}\n)"
+    _transaction(cursor, [*pre, *_drop_other(relation_kind(cursor, relation), "view", relation), ddl, *post])
+    return None, ddl
+
+
+def _table(cursor, compiler: Compiler, node: Node, sql: str, hooks):
+    relation = compiler.relation(node)
+    pre, post = hooks
+    ddl = f"CREATE OR REPLACE TABLE {relation} AS (\n{sql}\n)"
+    _transaction(cursor, [*pre, *_drop_other(relation_kind(cursor, relation), "table", relation), ddl, *post])
+    return _count(cursor, relation), ddl
+
+
+def _incremental(cursor, compiler: Compiler, node: Node, sql: str, hooks):
+    """dbt-duckdb's delete+insert (append without a ``unique_key``) into the target's own columns."""
+    if not compiler.is_incremental(node):
+        return _table(cursor, compiler, node, sql, hooks)
+    relation = compiler.relation(node)
+    pre, post = hooks
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+    temp = quote(f"{relation.identifier}__dbt_tmp{stamp}")
+    columns = [r[0] for r in cursor.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_schema = ? AND "
+        "table_name = ? ORDER BY ordinal_position", [relation.database, relation.schema, relation.identifier]
+    ).fetchall()]
+    column_list = ", ".join(quote(c) for c in columns)
+    statements = [*pre, f"CREATE TEMPORARY TABLE {temp} AS (\n{sql}\n)"]
+    key = node.config.get("unique_key")
+    strategy = node.config.get("incremental_strategy") or "delete+insert"
+    if key and strategy != "append":
+        keys = [key] if isinstance(key, str) else list(key)
+        if len(keys) == 1:
+            statements.append(f"DELETE FROM {relation} WHERE ({keys[0]}) IN (SELECT ({keys[0]}) FROM {temp})")
+        else:
+            match = " AND ".join(f"{temp}.{k} = DBT_INCREMENTAL_TARGET.{k}" for k in keys)
+            statements.append(f"DELETE FROM {relation} AS DBT_INCREMENTAL_TARGET USING {temp} WHERE {match}")
+    insert = f"INSERT INTO {relation} ({column_list}) (SELECT {column_list} FROM {temp})"
+    statements += [insert, *post, f"DROP TABLE {temp}"]
+    _transaction(cursor, statements)
+    return _count(cursor, relation), "\n;\n".join(statements)
+
+
+def _count(cursor, relation: Relation) -> int:
+    return cursor.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+
+
+# Each materialization a model may name, and how it is built (ephemeral: inlined, never built). The
+# parser refuses any other name before a run starts.
+MATERIALIZATIONS = {"view": _view, "table": _table, "incremental": _incremental, "ephemeral": None}
 
 
 # -- seeds ----------------------------------------------------------------------------------------
@@ -137,20 +159,20 @@ def seed_column_types(project: Project, node: Node) -> tuple[list[str], dict[str
 def load_seed(cursor, compiler: Compiler, project: Project, node: Node, full_refresh: bool):
     relation = compiler.relation(node)
     header, types = seed_column_types(project, node)
-    path = (project.root / node.path).as_posix().replace("'", "''")
+    path = literal((project.root / node.path).as_posix())
     kind = relation_kind(cursor, relation)
-    columns_sql = ", ".join(f'"{c}" {t}' for c, t in types.items())
-    csv_types = ", ".join(f"'{c}': '{t}'" for c, t in types.items())
+    columns_sql = ", ".join(f"{quote(c)} {t}" for c, t in types.items())
+    csv_types = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in types.items())
     delimiter = node.config.get("delimiter", ",")
     statements = []
     if kind and (full_refresh or kind == "view"):
         statements.append(f"DROP {kind.upper()} {relation}")
         kind = None
     statements.append(f"CREATE TABLE {relation} ({columns_sql})" if kind is None else f"TRUNCATE TABLE {relation}")
-    statements.append(f"INSERT INTO {relation} SELECT * FROM read_csv('{path}', header = true, "
-                      f"delim = '{delimiter}', columns = {{{csv_types}}})")
+    statements.append(f"INSERT INTO {relation} SELECT * FROM read_csv({path}, header = true, "
+                      f"delim = {literal(delimiter)}, columns = {{{csv_types}}})")
     _transaction(cursor, statements)
-    return cursor.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0], ";\n".join(statements)
+    return _count(cursor, relation), ";\n".join(statements)
 
 
 def run_test(cursor, sql: str) -> int:

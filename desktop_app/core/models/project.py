@@ -48,6 +48,7 @@ class Node:
     test_metadata: dict | None = None
     attached_node: str | None = None
     column_name: str | None = None
+    file_config: dict[str, Any] = field(default_factory=dict)  # {{ config() }} calls, recorded while parsing
 
     @property
     def materialized(self) -> str:
@@ -58,8 +59,20 @@ class Node:
         return self.config.get("materialized", "view")
 
     @property
+    def is_ephemeral(self) -> bool:
+        """Inlined into its children as a CTE: no relation of its own in the warehouse."""
+        return self.materialized == "ephemeral"
+
+    @property
     def tags(self) -> list[str]:
         return list(self.config.get("tags", []))
+
+    def location(self, needle: str = "") -> str:
+        """``path:line`` of the first line of the node's code that mentions ``needle`` (else the path)."""
+        for number, line in enumerate(self.raw_code.splitlines(), start=1):
+            if needle and needle in line:
+                return f"{self.path}:{number}"
+        return str(self.path)
 
 
 @dataclass
@@ -207,7 +220,6 @@ def discover(project: Project) -> None:
             project.nodes[node.unique_id] = node
     for source in properties["sources"]:
         project.sources[source.unique_id] = source
-    project.properties = properties  # generic tests are attached after parsing
 
 
 def _load_properties(project: Project) -> dict:

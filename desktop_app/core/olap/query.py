@@ -16,8 +16,9 @@ import duckdb
 
 from desktop_app.core.errors import Cancelled, WarehouseError
 from desktop_app.core.excel.cell_text import FORMULA_LIKE_RE2
+from desktop_app.core.identifiers import quote
 from desktop_app.core.leftovers import remove_stale, temp_name
-from desktop_app.core.olap.warehouse import Warehouse, quote
+from desktop_app.core.olap.warehouse import Warehouse
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
 READ_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from desktop_app.core.errors import WarehouseError
+from desktop_app.core.identifiers import qualified, quote
 
 RAW_SCHEMA = "raw"
 META_SCHEMA = "_studio"
@@ -96,15 +97,6 @@ def _expected_columns(cursor) -> dict[str, dict[str, str]]:
         expected.setdefault(table, {})[column] = kind
     expected.pop("layout", None)
     return expected
-
-
-def quote(identifier: str) -> str:
-    """Quote an identifier for DuckDB (double quotes, embedded quotes doubled)."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def qualified(schema: str, table: str) -> str:
-    return f"{quote(schema)}.{quote(table)}"
 
 
 # DuckDB would otherwise fetch extensions from the internet on its own (given a SQLite file it tried to

@@ -40,7 +40,7 @@ from desktop_app.ui.widgets.job_progress import JobProgress
 from desktop_app.ui.widgets.message_bar import MessageBar
 
 if TYPE_CHECKING:
-    from desktop_app.core.models.runner import NodeResult, RunResult
+    from desktop_app.core.models.results import NodeResult, RunResult
     from desktop_app.core.workspace_state import WorkspaceState
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
