@@ -82,8 +82,8 @@ def _ingest(args: argparse.Namespace, cancel: CancelToken) -> int:
 def _reconcile(args: argparse.Namespace, cancel: CancelToken) -> int:
     from desktop_app.console import line, stdout
     from desktop_app.core.errors import WarehouseError
+    from desktop_app.core.ingest.journal import record_reconciliation
     from desktop_app.core.ingest.reconcile import reconcile_table
-    from desktop_app.core.ingest.run import record_reconciliation
     from desktop_app.core.olap.warehouse import Warehouse
     from desktop_app.core.oltp.inspect import list_tables
     from desktop_app.core.oltp.source import open_source

@@ -8,8 +8,8 @@ import duckdb
 import pytest
 
 from desktop_app.core.errors import Cancelled, SourceError, WarehouseError
-from desktop_app.core.ingest import run as run_module
 from desktop_app.core.ingest import sqlite_fast
+from desktop_app.core.ingest import table_job as run_module
 from desktop_app.core.ingest.reconcile import reconcile_table
 from desktop_app.core.ingest.run import run_ingest
 from desktop_app.core.olap.warehouse import Warehouse

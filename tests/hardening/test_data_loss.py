@@ -7,7 +7,7 @@ import sqlite3
 import duckdb
 import pytest
 
-from desktop_app.core.ingest import run as run_module
+from desktop_app.core.ingest import table_job as run_module
 from desktop_app.core.ingest.run import run_ingest
 from desktop_app.core.olap.warehouse import Warehouse
 from desktop_app.core.oltp.source import open_source

@@ -9,7 +9,7 @@ import pytest
 
 from desktop_app.cli import main
 from desktop_app.core.errors import AppError, WarehouseError
-from desktop_app.core.ingest import run as run_module
+from desktop_app.core.ingest import table_job as run_module
 from desktop_app.core.ingest.run import run_ingest
 from desktop_app.core.olap.warehouse import Warehouse
 from desktop_app.core.oltp.source import open_source
@@ -31,14 +31,14 @@ def small_source(path, tables=("a", "b")):
 def test_a_table_that_crashes_fails_the_run_and_reconcile_names_what_is_missing(tmp_path, monkeypatch, capsys):
     """A crash was recorded as `success`, and reconcile then said 'equal' for the tables that loaded."""
     source, warehouse = small_source(tmp_path / "s.sqlite"), tmp_path / "w.duckdb"
-    original = run_module._TableJob.run_fast
+    original = run_module.TableJob.run_fast
 
     def crash_on_b(self):
         if self.info.name == "b":
             raise RuntimeError("a bug")
         return original(self)
 
-    monkeypatch.setattr(run_module._TableJob, "run_fast", crash_on_b)
+    monkeypatch.setattr(run_module.TableJob, "run_fast", crash_on_b)
     report = ingest(source, warehouse)
     assert report.status == "failed" and not report.ok
     failed = {t.table: t for t in report.tables}["b"]
