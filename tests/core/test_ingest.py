@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from desktop_app.core.errors import Cancelled, SourceError, WarehouseError
-from desktop_app.core.ingest import sqlite_fast
+from desktop_app.core.ingest import sqlite_chunks
 from desktop_app.core.ingest import table_job as run_module
 from desktop_app.core.ingest.reconcile import reconcile_table
 from desktop_app.core.ingest.run import run_ingest
@@ -83,13 +83,13 @@ def test_awkward_text_arrives_byte_for_byte(tmp_path):
         assert reconcile_table(src, warehouse, "notes").equal
 
 
-original_read_chunk = sqlite_fast._read_chunk
+original_read_chunk = sqlite_chunks.read_chunk
 
 
 def test_a_chunk_the_csv_reader_cannot_read_sends_its_table_through_the_general_path(tmp_path, monkeypatch):
     """A safety net for cases the fast path does not know yet: here the reader is made to take a carriage
     return for the end of a row again. The table must still load exactly, through the Arrow path."""
-    monkeypatch.setattr(sqlite_fast, "_read_chunk", lambda path, types, options="": original_read_chunk(
+    monkeypatch.setattr(sqlite_chunks, "read_chunk", lambda path, types, options="": original_read_chunk(
         path, types, options).replace(", new_line = '\\n'", ""))
     source = tmp_path / "text.sqlite"
     with sqlite3.connect(source) as db:

@@ -10,10 +10,11 @@ from pathlib import Path
 import duckdb
 
 from desktop_app.core.identifiers import qualified, quote
+from desktop_app.core.ingest.declared_types import initial_types
 from desktop_app.core.ingest.load import LoadStats, delete_missing, merge_stage, staging_table, table_types
 from desktop_app.core.ingest.plan import TablePlan, changed_rows_sql
 from desktop_app.core.ingest.reconcile import Reconciliation, warehouse_checksum_of
-from desktop_app.core.ingest.sqlite_fast import affinity, load_into
+from desktop_app.core.ingest.sqlite_fast import load_into
 from desktop_app.core.olap.warehouse import RAW_SCHEMA
 from desktop_app.core.progress import NEVER, CancelToken
 
@@ -29,23 +30,6 @@ class SqliteLoad:
     stats: LoadStats
     types: dict[str, str]
     reconciliation: Reconciliation
-
-
-def initial_types(declared: dict[str, str]) -> dict[str, str]:
-    """Optimistic column types from SQLite's affinity rules (the data may still widen them): a column
-    of no declared type, or one like DATETIME, starts as text."""
-    types = {}
-    for name, text in declared.items():
-        kind, upper = affinity(text), text.upper()
-        if kind == "INTEGER" or "BOOL" in upper:
-            types[name] = "BIGINT"
-        elif kind == "BLOB" and upper:
-            types[name] = "BLOB"
-        elif kind == "REAL" or "NUMERIC" in upper or "DECIMAL" in upper:
-            types[name] = "DOUBLE"
-        else:
-            types[name] = "VARCHAR"
-    return types
 
 
 def load_full_sqlite(db, cursor: duckdb.DuckDBPyConnection, table: str, columns: list[str],

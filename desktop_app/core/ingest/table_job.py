@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from desktop_app.core.errors import AppError, Cancelled
 from desktop_app.core.identifiers import quote
+from desktop_app.core.ingest.declared_types import declared_fallback
 from desktop_app.core.ingest.extract import SourceReader, table_clause
 from desktop_app.core.ingest.journal import (
     TableState,
@@ -36,7 +37,6 @@ from desktop_app.core.ingest.reconcile import Reconciliation, reconcile_table
 from desktop_app.core.ingest.results import TableResult
 from desktop_app.core.ingest.sqlite_fast import Unsupported, open_snapshot
 from desktop_app.core.ingest.sqlite_table import load_full_sqlite, load_incremental_sqlite
-from desktop_app.core.ingest.types import declared_fallback
 from desktop_app.core.ingest.watermark import decode_watermark, encode_watermark
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, Warehouse
 from desktop_app.core.oltp.inspect import TableInfo

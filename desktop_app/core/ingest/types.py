@@ -33,22 +33,3 @@ def widen(current: str | None, incoming: str | None) -> str | None:
 def _scale(decimal_type: str) -> int:
     inner = decimal_type[decimal_type.find("(") + 1:decimal_type.find(")")]
     return int(inner.split(",")[1]) if "," in inner else 0
-
-
-def declared_fallback(declared: str) -> str:
-    """A type from a column's declared type: used for all-NULL columns, and for the precision of
-    DECIMAL columns (the data alone would give the precision of the widest value seen so far)."""
-    text = declared.upper()
-    if text.startswith(("NUMERIC(", "DECIMAL(")) and "," in text:
-        precision, scale = (int(x) for x in text[text.find("(") + 1:text.find(")")].split(","))
-        if precision <= 38:
-            return f"DECIMAL({precision},{scale})"
-    if "INT" in text:
-        return "BIGINT"
-    if any(word in text for word in ("REAL", "FLOA", "DOUB")):
-        return "DOUBLE"
-    if "BLOB" in text or not text:
-        return "BLOB" if "BLOB" in text else VARCHAR
-    if "BOOL" in text:
-        return "BOOLEAN"
-    return VARCHAR
