@@ -80,3 +80,22 @@ def test_postgres_json_and_infinite_times_arrive_as_stored(postgres_url, tmp_pat
     assert second.ok and second.tables[0].updated == 1
     assert rows(warehouse, "select until = 'infinity'::TIMESTAMPTZ from raw.valid where id = 2") == [(True,)]
     engine.dispose()
+
+
+def test_a_cancel_stops_the_statement_running_on_the_server(postgres_url):
+    """The dialect's interrupter sends PostgreSQL a cancel request: the statement ends now, not when done."""
+    import threading
+
+    import pytest
+
+    from desktop_app.core.errors import SourceError
+    from desktop_app.core.ingest.extract import SourceReader
+    from desktop_app.core.progress import CancelToken
+
+    token = CancelToken()
+    with open_source(postgres_url) as source:
+        reader = SourceReader(source, token)
+        with reader.snapshot():
+            threading.Timer(0.3, token.cancel).start()
+            with pytest.raises(SourceError, match="cancel"):
+                reader.scalar(sa.select(sa.func.pg_sleep(30)))

@@ -40,18 +40,12 @@ class SourceReader:
 
     @contextmanager
     def snapshot(self):
+        rules = self.source.rules
         with translated_errors(self.source.spec), self.source.engine.connect() as connection:
             self._connection = connection
-            raw = connection.connection.dbapi_connection
-            remove = self.cancel.on_cancel(getattr(raw, "interrupt", lambda: None)) if self.source.dialect == "sqlite" \
-                else (lambda: None)
+            remove = self.cancel.on_cancel(rules.interrupter(connection))
             try:
-                if self.source.dialect == "sqlite":
-                    connection.exec_driver_sql("BEGIN")  # one read transaction = one WAL snapshot
-                else:
-                    connection.begin()
-                    if self.source.dialect == "postgresql":
-                        connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                rules.begin_snapshot(connection)
                 yield self
             finally:
                 remove()
@@ -65,7 +59,7 @@ class SourceReader:
         """Execute ``statement`` and yield its rows as Arrow batches."""
         columns = [c.name for c in statement.selected_columns]
         with translated_errors(self.source.spec):
-            if self.source.dialect == "sqlite":
+            if self.source.rules.raw_cursor:
                 compiled = statement.compile(dialect=self.source.engine.dialect)
                 params = tuple(compiled.params[name] for name in compiled.positiontup or ())
                 cursor = self._connection.connection.dbapi_connection.cursor()

@@ -220,7 +220,7 @@ def ingest_table(source: Source, warehouse: Warehouse, cursor: duckdb.DuckDBPyCo
         stats, recon, new_mark = _load(job, result, counter)
         result.watermark = encode_watermark(new_mark)
     except Exception as err:  # every failure is the table's result; only a cancel stops the run
-        result.status, result.error = _failure(err, source, info.name)
+        result.status, result.error = _failure(err, source, info.name, cancel)
         record_load(cursor, run_id, result, counter.started)
         if result.status == "cancelled":
             raise err if isinstance(err, Cancelled) else Cancelled() from None
@@ -261,10 +261,11 @@ def _load(job: TableJob, result: TableResult, counter: _TableProgress):
         return by_either_path()
 
 
-def _failure(err: Exception, source: Source, table: str) -> tuple[str, str]:
-    """(status, message) for what stopped a table's load: cancelled, or failed with what to do."""
+def _failure(err: Exception, source: Source, table: str, cancel: CancelToken) -> tuple[str, str]:
+    """(status, message) for what stopped a table's load: cancelled, or failed with what to do. After a
+    cancel, the error is its echo (a server says "canceling statement due to user request")."""
     sqlite_path = source.spec.sqlite_path
-    if isinstance(err, Cancelled | duckdb.InterruptException) or (
+    if cancel.cancelled or isinstance(err, Cancelled | duckdb.InterruptException) or (
             isinstance(err, sqlite3.OperationalError) and "interrupt" in str(err)):
         return "cancelled", "cancelled by the user"
     if isinstance(err, sqlite3.OperationalError):

@@ -129,9 +129,7 @@ def _key_excludes_null(source: Source, column: dict, pk: tuple[str, ...]) -> boo
     other key columns do accept NULL."""
     if column["name"] not in pk:
         return False
-    if source.dialect != "sqlite":
-        return True
-    return len(pk) == 1 and _declared_type(column["type"]).upper() == "INTEGER"
+    return source.rules.key_excludes_null(_declared_type(column["type"]), pk)
 
 
 def _declared_type(sa_type: sa.types.TypeEngine) -> str:

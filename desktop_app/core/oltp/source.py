@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from desktop_app.core.errors import SourceError
-from desktop_app.core.oltp import postgres
+from desktop_app.core.oltp.dialects import Dialect, dialect_named
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 # Query parameters that carry a secret (libpq's password and sslpassword, MySQL's passwd, tokens …).
@@ -55,6 +55,11 @@ class SourceSpec:
     @property
     def dialect(self) -> str:
         return "sqlite" if self.sqlite_path is not None else self.url.get_backend_name()
+
+    @property
+    def rules(self) -> Dialect:
+        """How this dialect snapshots, cancels, loads values and words its errors."""
+        return dialect_named(self.dialect)
 
 
 def is_secret_parameter(name: str) -> bool:
@@ -159,8 +164,7 @@ def create_engine(spec: SourceSpec) -> sa.Engine:
     except ModuleNotFoundError as err:
         raise SourceError(f"The database driver {err.name!r} for {spec.url.drivername} is not installed.",
                           "Install it into the environment or choose another driver.") from None
-    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
-        sa.event.listen(engine, "connect", lambda connection, _record: postgres.register_loaders(connection))
+    spec.rules.on_engine(engine)
     return engine
 
 
@@ -171,22 +175,10 @@ def describe_db_error(err: BaseException, spec: SourceSpec) -> SourceError:
     for secret in spec.secrets:
         text = text.replace(secret, "***")
     label = spec.label
-    lowered = text.lower()
-    if "database is locked" in lowered or "database table is locked" in lowered:
-        return SourceError(f"{label} is locked by another program.",
-                           "Wait for it to finish writing (or close it), then try again.")
-    if "malformed" in lowered or "not a database" in lowered or "disk image" in lowered:
-        return SourceError(f"{label} is corrupt: {text}.", "Restore the file from a backup or re-create it.")
-    if "readonly database" in lowered or "read-only database" in lowered:
-        return SourceError(f"{label} has an unfinished write (a hot journal beside it) that only a writer can roll "
-                           "back, and sources are opened read-only.",
-                           "Open it once with its own application, or run `sqlite3 FILE 'PRAGMA quick_check'`, "
-                           "to finish that write; then try again.")
-    if "unable to open" in lowered:
-        return SourceError(f"Cannot open {label}: {text}.", "Check the path and its permissions.")
-    if "could not decode to utf-8" in lowered:  # SQLite keeps whatever bytes it was given as TEXT
-        return SourceError(f"{label} holds text that is not valid UTF-8 ({text}).",
-                           "Correct that value in the source, or leave its table out of the load.")
+    known = spec.rules.explain(text)
+    if known is not None:
+        what, todo = known
+        return SourceError(what.format(label=label, text=text), todo)
     if spec.url is not None:
         if isinstance(err, sa_exc.OperationalError | sa_exc.InterfaceError):
             return SourceError(f"Cannot connect to {label}: {text}",
@@ -248,13 +240,9 @@ class Source:
     def dialect(self) -> str:
         return self.spec.dialect
 
-    def connect(self) -> sa.Connection:
-        with translated_errors(self.spec):
-            return self.engine.connect()
-
-    def quote(self, identifier: str) -> str:
-        """Quote an identifier for this source's dialect."""
-        return self.engine.dialect.identifier_preparer.quote_identifier(identifier)
+    @property
+    def rules(self) -> Dialect:
+        return self.spec.rules
 
     def close(self) -> None:
         self.engine.dispose()
@@ -277,11 +265,8 @@ def open_source(text_or_spec: str | Path | SourceSpec) -> Source:
     source = Source(spec)
     try:
         with translated_errors(spec), source.engine.connect() as connection:
-            if spec.dialect == "sqlite":
-                # Touches the schema: fails now on a corrupt or locked file, not mid-way later.
-                connection.exec_driver_sql("select count(*) from sqlite_master").scalar()
-            else:
-                connection.execute(sa.text("select 1")).scalar()
+            # SQLite's touches the schema: it fails now on a corrupt or locked file, not mid-way later.
+            connection.exec_driver_sql(spec.rules.probe).scalar()
     except BaseException:
         source.close()
         raise

@@ -1,0 +1,112 @@
+"""What differs between the source databases, in one place per dialect.
+
+A dialect says how to take one consistent snapshot for a table's reads, how to stop a statement
+that is running when the user cancels, which value loaders its driver needs, whether a primary key
+keeps NULL out of its columns, and which of its error texts mean something the user can act on.
+The rest of the app asks the dialect instead of testing the dialect's name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The default: any SQLAlchemy dialect, read in one transaction at its default isolation."""
+
+    name: str
+    probe: str = "select 1"  # a cheap query that proves the source answers
+    raw_cursor: bool = False  # read rows through the driver's own cursor (no per-row SQLAlchemy objects)
+    # (a pattern of the driver's message, what it means, what to do): the first match wins; the texts may
+    # use {label} (the source, never its password) and {text} (the driver's first line)
+    error_words: tuple[tuple[str, str, str], ...] = ()
+
+    def begin_snapshot(self, connection: sa.Connection) -> None:
+        """Start the read transaction every read of one table happens in."""
+        connection.begin()
+
+    def interrupter(self, connection: sa.Connection) -> Callable[[], None]:
+        """A function that stops the statement running on ``connection`` (from another thread)."""
+        return lambda: None
+
+    def on_engine(self, engine: sa.Engine) -> None:
+        """Adjust a new engine (value loaders, session settings)."""
+
+    def key_excludes_null(self, declared_type: str, primary_key: tuple[str, ...]) -> bool:
+        """Whether a primary-key column holds no NULL although it is not declared NOT NULL."""
+        return True
+
+    def explain(self, text: str) -> tuple[str, str] | None:
+        """(what is wrong, what to do) for a driver message this dialect knows, else None."""
+        for pattern, what, todo in self.error_words:
+            if re.search(pattern, text, flags=re.IGNORECASE):
+                return what, todo
+        return None
+
+
+class _SQLite(Dialect):
+    def begin_snapshot(self, connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN")  # one read transaction = one WAL snapshot
+
+    def interrupter(self, connection: sa.Connection) -> Callable[[], None]:
+        return connection.connection.dbapi_connection.interrupt
+
+    def key_excludes_null(self, declared_type: str, primary_key: tuple[str, ...]) -> bool:
+        # Only the row id alias (a lone INTEGER PRIMARY KEY): SQLite's other key columns accept NULL.
+        return len(primary_key) == 1 and declared_type.upper() == "INTEGER"
+
+
+class _PostgreSQL(Dialect):
+    def begin_snapshot(self, connection: sa.Connection) -> None:
+        connection.begin()
+        connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def interrupter(self, connection: sa.Connection) -> Callable[[], None]:
+        raw: Any = connection.connection.dbapi_connection
+        cancel = getattr(raw, "cancel", None)  # psycopg sends the server a cancel request
+        return cancel if cancel is not None else (lambda: None)
+
+    def on_engine(self, engine: sa.Engine) -> None:
+        if engine.dialect.driver == "psycopg":
+            from desktop_app.core.oltp import postgres
+
+            sa.event.listen(engine, "connect", lambda connection, _record: postgres.register_loaders(connection))
+
+
+SQLITE_ERRORS = (
+    ("database (table )?is locked", "{label} is locked by another program.",
+     "Wait for it to finish writing (or close it), then try again."),
+    ("malformed|not a database|disk image", "{label} is corrupt: {text}.",
+     "Restore the file from a backup or re-create it."),
+    ("readonly database|read-only database",
+     "{label} has an unfinished write (a hot journal beside it) that only a writer can roll back, and sources "
+     "are opened read-only.",
+     "Open it once with its own application, or run `sqlite3 FILE 'PRAGMA quick_check'`, to finish that write; "
+     "then try again."),
+    ("unable to open", "Cannot open {label}: {text}.", "Check the path and its permissions."),
+    ("could not decode to utf-8", "{label} holds text that is not valid UTF-8 ({text}).",
+     "Correct that value in the source, or leave its table out of the load."),
+)
+
+# Said when connecting; other errors keep the driver's own words.
+SERVER_ERRORS = (
+    ("password authentication failed|access denied for user", "{label} refused the user name or password.",
+     "Check the user and password in the URL (the password is never shown)."),
+    ('database "[^"]*" does not exist|unknown database', "{label}: {text}.", "Check the database name in the URL."),
+    ("connection refused|can't connect|could not connect|could not translate host name|name or service not known",
+     "Cannot connect to {label}: {text}", "Check that the server is running, and the host and port."),
+)
+
+SQLITE = _SQLite("sqlite", probe="select count(*) from sqlite_master", raw_cursor=True, error_words=SQLITE_ERRORS)
+POSTGRESQL = _PostgreSQL("postgresql", error_words=SERVER_ERRORS)
+_KNOWN = {d.name: d for d in (SQLITE, POSTGRESQL)}
+
+
+def dialect_named(name: str) -> Dialect:
+    return _KNOWN.get(name) or Dialect(name, error_words=SERVER_ERRORS)
