@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from desktop_app.core.excel.stages import STAGE_KEYS
 from desktop_app.core.progress import CancelToken
 
 
@@ -14,7 +15,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     excel = commands.add_parser("excel", help="write the Excel road's workbooks (raw export → intermediate → report)")
     excel.add_argument("--warehouse", required=True, type=Path, metavar="FILE.duckdb")
     excel.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for the workbooks")
-    excel.add_argument("--stage", choices=("raw", "intermediate", "final", "all"), default="all")
+    excel.add_argument("--stage", choices=(*STAGE_KEYS, "all"), default="all")
     excel.add_argument("--reconcile", action="store_true", help="then compare the report with the model marts")
     excel.add_argument("--json", action="store_true")
     excel.set_defaults(handler=_excel)

@@ -51,3 +51,32 @@ def _imports(line: str, module: str) -> bool:
         parent, _, leaf = module.rpartition(".")
         return origin == parent and leaf in words[3:]
     return False
+
+
+class OnlyTheseModulesContract(Contract):
+    """``source_modules`` may import from ``package`` only the modules in ``allowed_modules`` (and
+    their submodules). The window may share the core's *types* — results, errors, progress, names —
+    but must reach its *work* through the services layer, on a worker thread."""
+
+    source_modules = fields.ListField(subfield=fields.StringField())
+    package = fields.StringField()
+    allowed_modules = fields.ListField(subfield=fields.StringField())
+
+    def check(self, graph, verbose: bool) -> ContractCheck:
+        allowed = [str(m) for m in self.allowed_modules]
+        package = str(self.package)
+        violations = []
+        for source in self.source_modules:
+            for importer in sorted({source} | graph.find_descendants(source)):
+                for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+                    if not (imported == package or imported.startswith(package + ".")):
+                        continue
+                    if any(imported == a or imported.startswith(a + ".") for a in allowed):
+                        continue
+                    for detail in graph.get_import_details(importer=importer, imported=imported):
+                        violations.append(f"{importer}:{detail['line_number']}: {detail['line_contents']}")
+        return ContractCheck(kept=not violations, metadata={"violations": violations})
+
+    def render_broken_contract(self, check: ContractCheck) -> None:
+        for violation in check.metadata["violations"]:
+            output.print_error(violation)

@@ -18,14 +18,11 @@ from pathlib import Path
 import duckdb
 
 from desktop_app.core.errors import WarehouseError
-from desktop_app.core.excel.stages import FINAL_REPORT, INTERMEDIATE, RAW_EXPORT
+from desktop_app.core.excel.stages import STAGES
 from desktop_app.core.identifiers import qualified
 from desktop_app.core.ingest.history import EMPTY, History, read_history
 from desktop_app.core.models.artifacts import LastRun, read_last_run
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, Warehouse
-
-STAGE_FILES = (("raw", "Raw export", RAW_EXPORT), ("intermediate", "Intermediate", INTERMEDIATE),
-               ("final", "Final report", FINAL_REPORT))
 
 
 @dataclass(frozen=True)
@@ -102,7 +99,7 @@ def _unescape(text: str) -> str:
 
 def read_stage_files(excel_dir: Path) -> list[StageFile]:
     stages = []
-    for stage, label, name in STAGE_FILES:
+    for stage, label, name in ((s.key, s.label, s.file_name) for s in STAGES):
         path = Path(excel_dir) / name
         try:
             modified = path.stat().st_mtime

@@ -9,12 +9,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+from desktop_app.core.shop_marts import (
+    CUSTOMER_LIFETIME_VALUE,
+    DAILY_REVENUE,
+    MONTHLY_REVENUE_BY_CATEGORY,
+    PRODUCT_PERFORMANCE,
+)
+
 CHART_QUERIES = {
-    "monthly": "select department, order_month, revenue from main_marts.monthly_revenue_by_category order by 2",
-    "daily": "select order_date, revenue from main_marts.daily_revenue order by 1",
-    "products": "select product_name, revenue from main_marts.product_performance order by revenue_rank limit 10",
-    "customers": "select full_name, lifetime_revenue from main_marts.customer_lifetime_value "
-                 "order by revenue_rank limit 10",
+    "monthly": f"select department, order_month, revenue from {MONTHLY_REVENUE_BY_CATEGORY} order by 2",
+    "daily": f"select order_date, revenue from {DAILY_REVENUE} order by 1",
+    "products": f"select product_name, revenue from {PRODUCT_PERFORMANCE} order by revenue_rank limit 10",
+    "customers": f"select full_name, lifetime_revenue from {CUSTOMER_LIFETIME_VALUE} order by revenue_rank limit 10",
 }
 
 

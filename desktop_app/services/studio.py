@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop_app.core.excel.stages import FINAL_REPORT
+from desktop_app.core.shop_marts import in_marts_folder
 from desktop_app.paths import Workspace, sql_project_dir
 from desktop_app.services.charts import load_chart_data
 from desktop_app.services.jobs import Job, JobRunner
@@ -183,7 +185,7 @@ class Studio(QObject):
         return self._submit(_sheet_names, path, title="Read workbook")
 
     def roads(self) -> Job:
-        return self._submit(_roads, self.excel_dir / "03_final_report.xlsx", self.warehouse_path,
+        return self._submit(_roads, self.excel_dir / FINAL_REPORT, self.warehouse_path,
                             title="Reconcile the two roads")
 
     def copy_file(self, source: Path, target: Path) -> Job:
@@ -236,7 +238,7 @@ def _export_candidates(project_dir, warehouse, *, report, cancel):
                                        if n.resource_type in ("model", "seed") and not n.is_ephemeral}):
             node = parsed.project.nodes[uid]
             relation = parsed.compiler.relation(node)
-            candidates.append(ExportCandidate(node.name, str(relation), "marts" in node.fqn[1:-1],
+            candidates.append(ExportCandidate(node.name, str(relation), in_marts_folder(node.fqn),
                                               (relation.database, relation.schema, relation.identifier) in existing))
         return candidates
 

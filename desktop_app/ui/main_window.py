@@ -396,11 +396,9 @@ class MainWindow(QMainWindow):
             self.studio.warehouse_path = Path(warehouse)
 
     def _save_session(self) -> None:
-        from desktop_app.core.oltp.source import parse_source
-
         source = self.studio.source
         if "://" in source:  # never a password: the redacted form, which is not reopened
-            source = parse_source(source).label
+            source = self.studio.source_label
         self.settings.set("session/source", source)
         own_project = self.studio.project_dir == sql_project_dir()
         self.settings.set("session/project", "" if own_project else str(self.studio.project_dir))

@@ -7,13 +7,11 @@ from pathlib import Path
 from desktop_app.core.errors import ExportError
 from desktop_app.core.excel.export import export_raw
 from desktop_app.core.excel.report import Provenance, build_report
-from desktop_app.core.excel.stages import INTERMEDIATE, RAW_EXPORT, StageResult
+from desktop_app.core.excel.stages import INTERMEDIATE, RAW_EXPORT, STAGE_KEYS, StageResult
 from desktop_app.core.excel.transform import transform
 from desktop_app.core.isolated import run_isolated
 from desktop_app.core.olap.warehouse import META_SCHEMA, Warehouse
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Report, scaled
-
-STAGES = ("raw", "intermediate", "final")
 
 
 def provenance_of(warehouse: Warehouse) -> Provenance:
@@ -31,14 +29,14 @@ def run_excel(warehouse: Warehouse, out_dir: Path, *, stage: str = "all", report
               cancel: CancelToken = NEVER, isolate: bool = False) -> list[StageResult]:
     """Run the stages; with ``isolate``, stages 2 and 3 (workbook → workbook) run in a child process,
     so their Python work never holds the calling process's GIL (the desktop app's window)."""
-    if stage not in (*STAGES, "all"):
+    if stage not in (*STAGE_KEYS, "all"):
         raise ExportError(f"Unknown stage {stage!r}.", "Use raw, intermediate, final or all.")
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"{out_dir} is a file, not a folder.", "Give --out a folder for the workbooks.")
     if not out_dir.is_dir():
         raise ExportError(f"The output folder {out_dir} does not exist.", "Create it or choose another folder.")
-    wanted = STAGES if stage == "all" else (stage,)
+    wanted = STAGE_KEYS if stage == "all" else (stage,)
     results: list[StageResult] = []
     provenance = provenance_of(warehouse)
     slices = {"raw": (0.0, 0.45), "intermediate": (0.45, 0.85), "final": (0.85, 1.0)}

@@ -11,6 +11,13 @@ from desktop_app.core.errors import ExportError
 from desktop_app.core.excel.cell_text import as_written
 from desktop_app.core.excel.read import open_workbook
 from desktop_app.core.olap.warehouse import Warehouse
+from desktop_app.core.shop_marts import (
+    CUSTOMER_LIFETIME_VALUE,
+    DAILY_REVENUE,
+    FCT_ORDERS,
+    MONTHLY_REVENUE_BY_CATEGORY,
+    PRODUCT_PERFORMANCE,
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ def reconcile_roads(report_path: Path, warehouse: Warehouse) -> list[FigureCheck
     try:
         # The department as the workbooks can hold it (the Excel road names that one change).
         marts = {(m, as_written(d)): r for m, d, r in cursor.execute(
-            "select order_month, department, revenue from main_marts.monthly_revenue_by_category").fetchall()}
+            f"select order_month, department, revenue from {MONTHLY_REVENUE_BY_CATEGORY}").fetchall()}
     except Exception as err:  # noqa: BLE001 - a missing mart is a user-fixable state
         raise ExportError("The warehouse has no model marts yet.", "Build the models first (oltp-olap build).") \
             from err
@@ -102,17 +109,17 @@ def reconcile_roads(report_path: Path, warehouse: Warehouse) -> list[FigureCheck
     for (month, department), revenue in marts.items():  # a month or department only the models have
         checks.append(FigureCheck(f"revenue {month:%Y-%m} {department}", None, revenue))
     summary = {r[0]: r[1] for r in _rows(book, "Summary", min_row=4)[:4] if len(r) > 1}
-    total, orders, customers = cursor.execute("""
-        select (select sum(revenue) from main_marts.daily_revenue),
-               (select count(*) from main_marts.fct_orders where is_revenue),
-               (select count(*) from main_marts.customer_lifetime_value)""").fetchall()[0]
+    total, orders, customers = cursor.execute(f"""
+        select (select sum(revenue) from {DAILY_REVENUE}),
+               (select count(*) from {FCT_ORDERS} where is_revenue),
+               (select count(*) from {CUSTOMER_LIFETIME_VALUE})""").fetchall()[0]
     checks += [FigureCheck("total revenue", pivot_total, total),
                FigureCheck("revenue orders", summary.get("Orders"), orders),
                FigureCheck("active customers", summary.get("Active customers"), customers)]
     for sheet, sql, label in (
-            ("Top customers", "select customer_id, lifetime_revenue from main_marts.customer_lifetime_value "
+            ("Top customers", f"select customer_id, lifetime_revenue from {CUSTOMER_LIFETIME_VALUE} "
                               "order by lifetime_revenue desc, customer_id limit ?", "customer"),
-            ("Top products", "select product_id, revenue from main_marts.product_performance "
+            ("Top products", f"select product_id, revenue from {PRODUCT_PERFORMANCE} "
                              "order by revenue desc, product_id limit ?", "product")):
         excel_rows = _rows(book, sheet, min_row=2)
         model_rows = cursor.execute(sql, [len(excel_rows)]).fetchall()

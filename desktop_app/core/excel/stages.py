@@ -1,13 +1,31 @@
-"""Shared shapes for the three Excel stages."""
+"""The three Excel stages, named once: their keys, labels and file names, and what a stage returns.
+
+Each stage reads only the previous stage's file, so the file names are the contract between them
+(and what the window, the CLI and the workspace state look for on disk).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-RAW_EXPORT = "01_raw_export.xlsx"
-INTERMEDIATE = "02_intermediate.xlsx"
-FINAL_REPORT = "03_final_report.xlsx"
+
+@dataclass(frozen=True)
+class Stage:
+    key: str  # raw | intermediate | final: the CLI's --stage and the window's names
+    label: str
+    file_name: str
+
+
+STAGES = (Stage("raw", "Raw export", "01_raw_export.xlsx"),
+          Stage("intermediate", "Intermediate", "02_intermediate.xlsx"),
+          Stage("final", "Final report", "03_final_report.xlsx"))
+STAGE_KEYS = tuple(stage.key for stage in STAGES)
+RAW_EXPORT, INTERMEDIATE, FINAL_REPORT = (stage.file_name for stage in STAGES)
+
+
+def stage_named(key: str) -> Stage:
+    return next(stage for stage in STAGES if stage.key == key)
 REPORT_TABLES = ("orders", "order_items", "products", "categories", "customers")
 
 

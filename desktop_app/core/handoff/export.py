@@ -30,6 +30,7 @@ from desktop_app.core.models.parse import parse_project
 from desktop_app.core.olap.query import csv_value_sql
 from desktop_app.core.olap.warehouse import Warehouse
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
+from desktop_app.core.shop_marts import in_marts_folder
 
 FORMATS = ("parquet", "csv", "hyper", "duckdb")
 MANIFEST = "export.json"
@@ -80,7 +81,7 @@ def choose_relations(warehouse: Warehouse, project_dir: Path, selection: list[st
                               "Check the names (oltp-olap ls lists them) and the selector syntax.")
     else:
         chosen = {uid for uid, node in project.nodes.items() if node.resource_type in kinds
-                  and "marts" in node.fqn[1:-1]}
+                  and in_marts_folder(node.fqn)}
         if not chosen:
             raise ExportError(f"The project {project.name} has no models in a marts folder.",
                               "Choose what to export with --select.")

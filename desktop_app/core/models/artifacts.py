@@ -17,6 +17,7 @@ from pathlib import Path
 from desktop_app import __version__
 from desktop_app.core.models.parse import ParsedProject
 from desktop_app.core.models.results import NodeResult, RunResult
+from desktop_app.core.shop_marts import in_marts_folder
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class LastRun:
     def marts(self) -> list[NodeResult]:
         """The built models in a ``marts`` folder (dbt's convention for what reports read)."""
         return [r for r in self.run.results if r.resource_type == "model" and r.relation_name
-                and "marts" in self.fqns.get(r.unique_id, [])[1:-1]]
+                and in_marts_folder(self.fqns.get(r.unique_id, []))]
 
 
 def read_last_run(target_dir: Path) -> LastRun | None:

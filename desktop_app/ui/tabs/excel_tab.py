@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.excel.stages import FINAL_REPORT, INTERMEDIATE, RAW_EXPORT, StageResult
+from desktop_app.core.excel.stages import STAGES, StageResult, stage_named
 from desktop_app.services.jobs import Job, JobSlot
 from desktop_app.services.settings import Settings
 from desktop_app.services.studio import Studio
@@ -39,8 +39,7 @@ if TYPE_CHECKING:  # types only: importing the reader would load openpyxl and Du
     from desktop_app.core.excel.read import SheetPreview
     from desktop_app.core.workspace_state import WorkspaceState
 
-STAGES = (("raw", "1. Raw export", RAW_EXPORT), ("intermediate", "2. Intermediate", INTERMEDIATE),
-          ("final", "3. Final report", FINAL_REPORT))
+STAGE_ROWS = tuple((s.key, f"{number}. {s.label}", s.file_name) for number, s in enumerate(STAGES, 1))
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 MAX_COLUMN_WIDTH = 320
 
@@ -57,7 +56,7 @@ class ExcelTab(QWidget):
         self.stages = QTreeWidget()
         self.stages.setHeaderLabels(["Stage", "Status", "Written", "Rows", "File"])
         self.stages.setRootIsDecorated(False)
-        for key, label, filename in STAGES:
+        for key, label, filename in STAGE_ROWS:
             item = QTreeWidgetItem([label, "not run", "", "", filename])
             item.setData(0, Qt.ItemDataRole.UserRole, key)
             item.setTextAlignment(3, RIGHT)
@@ -107,7 +106,7 @@ class ExcelTab(QWidget):
                     if self.stages.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == stage)
 
     def _path(self, stage: str) -> Path:
-        return self.studio.excel_dir / dict((k, f) for k, _, f in STAGES)[stage]
+        return self.studio.excel_dir / stage_named(stage).file_name
 
     # -- running ------------------------------------------------------------------------------------
     def run(self, stage: str) -> Job:

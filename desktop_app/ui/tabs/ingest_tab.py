@@ -7,6 +7,8 @@ warehouse. On launch it shows the warehouse's last run, not an empty table.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -40,7 +42,7 @@ from desktop_app.ui.widgets.message_bar import MessageBar
 
 if TYPE_CHECKING:
     from desktop_app.core.ingest.history import History, TableLoad
-    from desktop_app.core.ingest.run import IngestReport
+    from desktop_app.core.ingest.results import IngestReport
     from desktop_app.core.workspace_state import WorkspaceState
 
 COLUMNS = ["Table", "Strategy", "Progress", "Rows/s", "Status", "Read", "Inserted", "Updated", "Deleted",
@@ -55,6 +57,31 @@ def when(value: datetime | None) -> str:
 
 def number(value) -> str:
     return "" if value is None else f"{value:,}"
+
+
+@dataclass(frozen=True)
+class HistoryColumn:
+    header: str
+    value: Callable[[object], object]
+    kind: str = "text"  # text | number | status (coloured by the palette)
+
+
+LOAD_COLUMNS = (
+    HistoryColumn("Run", lambda t: t.run_id, "number"), HistoryColumn("Started", lambda t: when(t.started_at)),
+    HistoryColumn("Table", lambda t: t.table), HistoryColumn("Mode", lambda t: t.mode),
+    HistoryColumn("Strategy", lambda t: t.strategy), HistoryColumn("Read", lambda t: t.rows_read, "number"),
+    HistoryColumn("Inserted", lambda t: t.inserted, "number"), HistoryColumn("Updated", lambda t: t.updated, "number"),
+    HistoryColumn("Deleted", lambda t: t.deleted, "number"),
+    HistoryColumn("Seconds", lambda t: None if t.seconds is None else round(t.seconds, 2), "number"),
+    HistoryColumn("Status", lambda t: t.status, "status"), HistoryColumn("Error", lambda t: t.error or ""),
+)
+RECONCILIATION_COLUMNS = (
+    HistoryColumn("Run", lambda r: r.run_id, "number"), HistoryColumn("Checked", lambda r: when(r.checked_at)),
+    HistoryColumn("Table", lambda r: r.table), HistoryColumn("Scope", lambda r: r.scope),
+    HistoryColumn("Source rows", lambda r: r.source_rows, "number"),
+    HistoryColumn("Warehouse rows", lambda r: r.warehouse_rows, "number"),
+    HistoryColumn("Status", lambda r: r.status, "status"), HistoryColumn("Detail", lambda r: r.detail or ""),
+)
 
 
 class IngestTab(QWidget):
@@ -243,16 +270,8 @@ class IngestTab(QWidget):
     def show_state(self, state: WorkspaceState) -> None:
         history = state.history
         self._last_history = history
-        self._fill(self.history, ["Run", "Started", "Table", "Mode", "Strategy", "Read", "Inserted", "Updated",
-                                  "Deleted", "Seconds", "Status", "Error"],
-                   [(load.run_id, when(load.started_at), load.table, load.mode, load.strategy, load.rows_read,
-                     load.inserted, load.updated, load.deleted,
-                     None if load.seconds is None else round(load.seconds, 2), load.status, load.error or "")
-                    for load in history.loads], status_column=10, numbers=(0, 5, 6, 7, 8, 9))
-        self._fill(self.reconciliation, ["Run", "Checked", "Table", "Scope", "Source rows", "Warehouse rows",
-                                         "Status", "Detail"],
-                   [(r.run_id, when(r.checked_at), r.table, r.scope, r.source_rows, r.warehouse_rows, r.status,
-                     r.detail or "") for r in history.reconciliations], status_column=6, numbers=(0, 4, 5))
+        self._fill(self.history, LOAD_COLUMNS, history.loads)
+        self._fill(self.reconciliation, RECONCILIATION_COLUMNS, history.reconciliations)
         if self.job is None:
             self._show_last_run(history)
 
@@ -291,26 +310,26 @@ class IngestTab(QWidget):
                                       f"{finished}", "ok" if run.status == "success" else "warn")
 
     @staticmethod
-    def _fill(widget: QTableWidget, headers: list[str], rows: list[tuple], status_column: int,
-              numbers: tuple[int, ...]) -> None:
+    def _fill(widget: QTableWidget, columns: tuple[HistoryColumn, ...], records) -> None:
         widget.setSortingEnabled(False)
         widget.clear()
-        widget.setColumnCount(len(headers))
-        widget.setHorizontalHeaderLabels(headers)
-        widget.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
+        widget.setColumnCount(len(columns))
+        widget.setHorizontalHeaderLabels([c.header for c in columns])
+        widget.setRowCount(len(records))
+        for r, record in enumerate(records):
+            for c, column in enumerate(columns):
+                value = column.value(record)
                 text = "" if value is None else (f"{value:,}" if isinstance(value, int) and c > 0 else str(value))
                 item = QTableWidgetItem(text)
-                if c in numbers:
+                if column.kind == "number":
                     item.setTextAlignment(RIGHT)
-                if c == status_column:
+                elif column.kind == "status":
                     item.setForeground(palette.brush(str(value)))
                 widget.setItem(r, c, item)
         widget.resizeColumnsToContents()
         header = widget.horizontalHeader()
         header.setStretchLastSection(True)
-        for c in range(len(headers) - 1):
+        for c in range(len(columns) - 1):
             if header.sectionSize(c) > 260:
                 header.resizeSection(c, 260)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from desktop_app.core.shop_marts import CHART_MARTS
 from desktop_app.ui.icons import icon
 from desktop_app.ui.widgets.flow_map import BoxState, FlowMap
 from desktop_app.ui.widgets.job_progress import JobProgress
@@ -150,8 +151,7 @@ class OverviewTab(QWidget):
             boxes["marts"].status = "stale" if state.models_stale else "success"
             biggest = sorted(state.marts.items(), key=lambda kv: -kv[1])[:2]
             boxes["marts"].lines = [f"{len(state.marts)} marts"] + [f"{name}: {rows:,} rows" for name, rows in biggest]
-            boxes["charts"].status = "success" if {"daily_revenue", "monthly_revenue_by_category"} <= set(state.marts) \
-                else "not run"
+            boxes["charts"].status = "success" if CHART_MARTS <= set(state.marts) else "not run"
             boxes["charts"].lines = ["revenue by month and day,", "top products and customers"]
         if state.export:
             export = state.export
