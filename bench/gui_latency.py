@@ -74,7 +74,7 @@ def main() -> None:
         clock.start()
         state = {"phase": "opening", "last": 0}
 
-        dump = open(args.dump_stalls, "w") if args.dump_stalls else None  # noqa: SIM115 - open for the run
+        dump = open(args.dump_stalls, "w") if args.dump_stalls else None  # open for the run
 
         def tick() -> None:
             if dump is not None and state["phase"] in ("running", "done"):

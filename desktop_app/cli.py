@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print_error(error)
         return 1
-    except Exception as error:  # noqa: BLE001 - the one line and the log, never a traceback
+    except Exception as error:  # the one line and the log, never a traceback
         return _unexpected(error)
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -36,17 +36,5 @@ class ExportError(AppError):
     """A workbook cannot be read or written."""
 
 
-class Cancelled(Exception):  # noqa: N818 - a state, not an error: cancelling is never an error dialog
+class Cancelled(Exception):  # a state, not an error: cancelling is never an error dialog
     """The user cancelled the work; whatever was being written was rolled back."""
-
-
-class StepFailed(AppError):
-    """A named stage of a pipeline failed on one target (a table, a model, a workbook)."""
-
-    def __init__(self, step: str, target: str, cause: BaseException) -> None:
-        message = cause.user_message if isinstance(cause, AppError) else str(cause)
-        hint = cause.hint if isinstance(cause, AppError) else ""
-        super().__init__(f"{step} of {target!r} failed: {message}", hint)
-        self.step = step
-        self.target = target
-        self.cause = cause

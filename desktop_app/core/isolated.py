@@ -128,7 +128,7 @@ def _child(sender, stop, fn, args, kwargs) -> None:
 
     try:
         result = fn(*args, report=report, cancel=token, **kwargs)
-    except BaseException as error:  # noqa: BLE001 - every failure goes back to the parent
+    except BaseException as error:  # every failure goes back to the parent
         sender.send(("error", _portable(error, traceback.format_exc())))
     else:
         sender.send(("result", result))
@@ -143,7 +143,7 @@ def _portable(error: BaseException, details: str) -> BaseException:
         copy = pickle.loads(pickle.dumps(error))
         if str(copy) != str(error):
             raise TypeError("lossy")
-    except Exception:  # noqa: BLE001 - any exception type may fail to pickle
+    except Exception:  # any exception type may fail to pickle
         copy = AppError(f"{type(error).__name__}: {error}")
     if not isinstance(copy, Cancelled):
         copy.add_note(f"In the worker process:\n{details}")

@@ -33,7 +33,7 @@ class Progress:
 Report = Callable[[Progress], None]
 
 
-def NULL_REPORT(progress: Progress) -> None:  # noqa: N802 - a constant-like default callback
+def NULL_REPORT(progress: Progress) -> None:  # a constant-like default callback
     """Ignore progress (the default for callers that do not care)."""
 
 
@@ -76,7 +76,7 @@ class CancelToken:
         for hook in hooks:
             try:
                 hook()
-            except Exception:  # noqa: BLE001,S110 - an interrupt of a finished statement is harmless
+            except Exception:  # an interrupt of a finished statement is harmless
                 pass
 
     def raise_if_cancelled(self) -> None:

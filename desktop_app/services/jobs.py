@@ -124,7 +124,7 @@ class Job(QRunnable):
             except Cancelled:
                 self._flush_progress()
                 signals.cancelled.emit()
-            except BaseException as error:  # noqa: BLE001 - every failure must reach the GUI
+            except BaseException as error:  # every failure must reach the GUI
                 self._flush_progress()
                 signals.failed.emit(ErrorInfo(error, traceback.format_exc()))
             else:
@@ -138,7 +138,7 @@ class Job(QRunnable):
 class JobRunner(QObject):
     """Starts jobs on lanes (``writer``: one thread; ``read``: a small pool) and tracks live ones."""
 
-    unhandledFailure = Signal(object, object)  # noqa: N815 - Qt signal naming; (Job, ErrorInfo)
+    unhandledFailure = Signal(object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

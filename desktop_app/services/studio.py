@@ -59,9 +59,8 @@ class ModelNode:
 class Studio(QObject):
     """The app's state (workspace, source, project, warehouse) and its operations as jobs."""
 
-    sourceChanged = Signal(str)  # noqa: N815 - Qt signal naming
-    warehouseChanged = Signal()  # noqa: N815 - the warehouse (or which one) changed: read the state again
-    projectChanged = Signal(str)  # noqa: N815
+    sourceChanged = Signal(str)
+    warehouseChanged = Signal()  # the warehouse (or which one) changed: read the state again
 
     def __init__(self, workspace: Workspace, runner: JobRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -108,7 +107,6 @@ class Studio(QObject):
 
     def set_project(self, folder: Path) -> None:
         self.project_dir = Path(folder)
-        self.projectChanged.emit(str(folder))
         self.warehouseChanged.emit()  # the artefacts shown come from another target folder
 
     def set_warehouse(self, path: Path) -> None:

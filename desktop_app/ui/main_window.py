@@ -220,11 +220,11 @@ class MainWindow(QMainWindow):
             self.settings.set("folders/open", str(Path(path).parent))
             self.open_source(path)
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() and event.mimeData().urls()[0].isLocalFile():
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def dropEvent(self, event) -> None:
         self.open_source(event.mimeData().urls()[0].toLocalFile())
 
     # -- your own project and warehouse -------------------------------------------------------------
@@ -421,7 +421,7 @@ class MainWindow(QMainWindow):
                           f"SQLAlchemy {sqlalchemy.__version__}<br>Workspace: {self.workspace.root}<br>"
                           f"Settings: {self.settings.path}")
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.runner.writing:
             titles = ", ".join(job.title for job in self.runner.writing)
             answer = QMessageBox.question(self, "Work in progress",

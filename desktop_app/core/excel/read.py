@@ -28,7 +28,7 @@ def open_workbook(path: Path, expected_stage: str) -> CalamineWorkbook:
         raise ExportError(f"No {expected_stage} workbook at {path}.", "Run the previous stage first.")
     try:
         return CalamineWorkbook.from_path(str(path))
-    except Exception as err:  # noqa: BLE001 - calamine raises its own error types for broken files
+    except Exception as err:  # calamine raises its own error types for broken files
         raise ExportError(f"{path} is not a readable .xlsx workbook ({err}).",
                           f"Choose the {expected_stage} workbook written by the previous stage.") from None
 
@@ -183,7 +183,7 @@ def sheet_preview(path: Path, sheet: str, limit: int = 500) -> SheetPreview:
         raise ExportError(f"No workbook at {path}.", "Run the stage that writes it first.")
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:  # noqa: BLE001 - openpyxl raises many types for broken files
+    except Exception as err:  # openpyxl raises many types for broken files
         raise ExportError(f"{path} is not a readable .xlsx workbook ({err}).") from None
     texts, numeric, bold = [], [], []
     try:

@@ -89,7 +89,7 @@ def reconcile_roads(report_path: Path, warehouse: Warehouse) -> list[FigureCheck
         # The department as the workbooks can hold it (the Excel road names that one change).
         marts = {(m, as_written(d)): r for m, d, r in cursor.execute(
             f"select order_month, department, revenue from {MONTHLY_REVENUE_BY_CATEGORY}").fetchall()}
-    except Exception as err:  # noqa: BLE001 - a missing mart is a user-fixable state
+    except Exception as err:  # a missing mart is a user-fixable state
         raise ExportError("The warehouse has no model marts yet.", "Build the models first (oltp-olap build).") \
             from err
     checks: list[FigureCheck] = []

@@ -24,7 +24,7 @@ from desktop_app.core.olap.warehouse import RAW_SCHEMA
 MERGE_COUNT_BATCH = 100_000  # rows of MERGE's per-row answer counted at a time (bounded memory)
 
 
-class NeedsFullReload(Exception):  # noqa: N818 - a signal to the run, which reloads the table
+class NeedsFullReload(Exception):  # a signal to the run, which reloads the table
     """An incremental load met a change that only a full reload keeps exact (the reason says which)."""
 
 

@@ -35,7 +35,7 @@ def plan_table(info: TableInfo) -> TablePlan:
     names = {c.name.lower(): c.name for c in info.columns}
     keys = info.primary_key
     if not keys:
-        return TablePlan(info.table if hasattr(info, "table") else info.name, "full", None, (),
+        return TablePlan(info.name, "full", None, (),
                          ("no primary key: reloaded in full every run; deletes cannot be tracked",))
     for candidate in WATERMARK_NAMES:
         if candidate in names:

@@ -129,7 +129,7 @@ class Chunks:
                 if count < CHUNK_ROWS:
                     break
             self._put(None)
-        except BaseException as err:  # noqa: BLE001 - handed to the consumer, raised there
+        except BaseException as err:  # handed to the consumer, raised there
             self._put(err)
 
     def _put(self, item) -> None:

@@ -62,7 +62,7 @@ def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: 
     return load.run()
 
 
-class _Restart(Exception):  # noqa: N818 - control flow inside a load: read the table again
+class _Restart(Exception):  # control flow inside a load: read the table again
     def __init__(self, rows_so_far: int) -> None:
         super().__init__()
         self.rows_so_far = rows_so_far

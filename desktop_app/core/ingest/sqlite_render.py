@@ -15,7 +15,7 @@ from desktop_app.core.ingest.types import VARCHAR
 CHUNK_ROWS = 100_000  # measured against 81,920 and 122,880 (a row group): no better
 
 
-class Unsupported(Exception):  # noqa: N818 - a signal to use the general path, not an error
+class Unsupported(Exception):  # a signal to use the general path, not an error
     """This table's data cannot go through CSV chunks (e.g. invalid UTF-8); use the Arrow path."""
 
 

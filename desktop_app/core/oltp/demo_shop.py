@@ -126,10 +126,6 @@ def _ascii(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if c.isalnum() and c.isascii()).lower()
 
 
-def _nullable(values: list, mask: np.ndarray) -> list:
-    return [None if m else v for v, m in zip(values, mask.tolist(), strict=True)]
-
-
 MIN_SCALE, MAX_SCALE = 0.001, 100.0  # 100: ~100M order items, ~34 GB; beyond is not a demo
 SCALE_UNIT = 1_000_000  # the scale is kept in the file's user_version, in millionths
 

@@ -139,5 +139,5 @@ def _declared_type(sa_type: sa.types.TypeEngine) -> str:
         return ""
     try:
         return str(sa_type)
-    except Exception:  # noqa: BLE001 - some dialect types cannot render without a dialect
+    except Exception:  # some dialect types cannot render without a dialect
         return type(sa_type).__name__.upper()

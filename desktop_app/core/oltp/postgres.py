@@ -25,7 +25,7 @@ class InfiniteDatetime(dt.datetime):
 
     word: str
 
-    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:  # noqa: ARG002 - same signature
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:  # same signature
         return self.word
 
 

@@ -39,8 +39,8 @@ def _format(value) -> str:
 
 
 class LazyTableModel(QAbstractTableModel):
-    errorOccurred = Signal(object)  # noqa: N815
-    statusChanged = Signal(str)  # noqa: N815
+    errorOccurred = Signal(object)
+    statusChanged = Signal(str)
 
     def __init__(self, runner: JobRunner, parent=None) -> None:
         super().__init__(parent)
@@ -140,10 +140,10 @@ class LazyTableModel(QAbstractTableModel):
         total = f" of {self.total:,}" if self.total is not None else ""
         self.statusChanged.emit(f"Showing first {len(self.rows):,}{total} rows")
 
-    def canFetchMore(self, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: B008, N802 - Qt API
+    def canFetchMore(self, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: B008 - Qt API
         return not parent.isValid() and not self._exhausted and not self._loading and len(self.rows) < MAX_ROWS
 
-    def fetchMore(self, parent: QModelIndex = QModelIndex()) -> None:  # noqa: B008, N802 - Qt API
+    def fetchMore(self, parent: QModelIndex = QModelIndex()) -> None:  # noqa: B008 - Qt API
         if not self.canFetchMore(parent) or self._source is None:
             return
         self._loading = True
@@ -186,10 +186,10 @@ class LazyTableModel(QAbstractTableModel):
             source.close()
 
     # -- Qt model API -------------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -204,7 +204,7 @@ class LazyTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole:
             if orientation == Qt.Orientation.Horizontal and section < len(self.columns):
                 return self.columns[section]

@@ -35,7 +35,7 @@ def _when(seconds: float | None) -> str:
 
 
 class OverviewTab(QWidget):
-    openRequested = Signal(str)  # noqa: N815 - a flow-map key: the window opens its tab
+    openRequested = Signal(str)  # a flow-map key: the window opens its tab
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -39,7 +39,7 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 class SourceTab(QWidget):
-    viewLoaded = Signal(object)  # noqa: N815 - SourceView, for the ingestion tab's table list
+    viewLoaded = Signal(object)  # SourceView, for the ingestion tab's table list
 
     def __init__(self, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -36,7 +36,7 @@ def _money(value: float) -> str:
 class ChartBox(QWidget):
     """One chart with its title, a Save… button and (optionally) a legend beside the plot."""
 
-    saveRequested = Signal(object)  # noqa: N815
+    saveRequested = Signal(object)
 
     def __init__(self, title: str, parent=None) -> None:
         super().__init__(parent)
@@ -113,7 +113,7 @@ class ChartPanel(QWidget):
             return
         self._apply(data)
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self.pending is not None:
             self._ensure_plots()
@@ -132,7 +132,7 @@ class ChartPanel(QWidget):
 
     def _create_plots(self, pg) -> dict:
         class MoneyAxis(pg.AxisItem):
-            def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
+            def tickStrings(self, values, scale, spacing):  # pyqtgraph API
                 return [f"{v:,.0f}" for v in values]
 
         def box(key: str, title: str, row: int, col: int) -> ChartBox:

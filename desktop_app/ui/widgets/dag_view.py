@@ -39,14 +39,14 @@ class _Node(QGraphicsRectItem):
         self.setAcceptHoverEvents(True)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def mousePressEvent(self, event) -> None:
         self.view.select(self.uid)
         self.view.nodeClicked.emit(self.uid)
         event.accept()
 
 
 class DagView(QGraphicsView):
-    nodeClicked = Signal(str)  # noqa: N815 - a node's unique id
+    nodeClicked = Signal(str)  # a node's unique id
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -187,16 +187,16 @@ class DagView(QGraphicsView):
             self.auto_fit = False
             self.scale(factor, factor)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self.auto_fit:
             self.fit()
 
-    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def wheelEvent(self, event) -> None:
         self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
         event.accept()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self.auto_fit:
             self.fit()

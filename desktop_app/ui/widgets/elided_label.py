@@ -21,7 +21,7 @@ class ElidedLabel(QLabel):
     def text(self) -> str:  # the whole text, not what fits
         return self._full
 
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+    def setText(self, text: str) -> None:
         self._full = text or ""
         self.setToolTip(self._full if len(self._full) > 40 else "")
         self._elide()
@@ -30,16 +30,16 @@ class ElidedLabel(QLabel):
         width = max(self.width(), self.minimumWidth())
         super().setText(QFontMetrics(self.font()).elidedText(self._full, self._mode, width))
 
-    def minimumSizeHint(self):  # noqa: N802 - Qt API
+    def minimumSizeHint(self):
         hint = super().minimumSizeHint()
         hint.setWidth(self.minimumWidth())
         return hint
 
-    def sizeHint(self):  # noqa: N802 - Qt API
+    def sizeHint(self):
         hint = super().sizeHint()
         hint.setWidth(min(QFontMetrics(self.font()).horizontalAdvance(self._full) + 8, 600))
         return hint
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._elide()

@@ -52,13 +52,13 @@ class _Box(QGraphicsRectItem):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, False)
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def mousePressEvent(self, event) -> None:
         self.owner.boxClicked.emit(self.key)
         event.accept()
 
 
 class FlowMap(QGraphicsView):
-    boxClicked = Signal(str)  # noqa: N815 - a LAYOUT key
+    boxClicked = Signal(str)  # a LAYOUT key
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -147,6 +147,6 @@ class FlowMap(QGraphicsView):
                 self.resetTransform()
                 self.scale(1.4, 1.4)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.fit()

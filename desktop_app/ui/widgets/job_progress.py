@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from desktop_app.core.progress import Progress
@@ -38,7 +38,6 @@ def _clock(seconds: float) -> str:
 class JobProgress(QWidget):
     """``track(job, "Building the models")``; ``finish_text`` turns a result into the end line."""
 
-    cancelRequested = Signal()  # noqa: N815
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -100,7 +99,6 @@ class JobProgress(QWidget):
             self.job.cancel()
             self.cancel_button.setEnabled(False)
             self._set_line(f"{self.title}: cancelling …", "warn")
-            self.cancelRequested.emit()
 
     def _on_progress(self, progress: Progress) -> None:
         described = self._describe(progress)
