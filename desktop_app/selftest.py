@@ -17,103 +17,107 @@ from pathlib import Path
 
 def run_self_test() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    failures = 0
-
-    def step(name: str, fn):
-        nonlocal failures
-        started = time.perf_counter()
-        try:
-            detail = fn()
-            ok = True
-        except Exception as err:  # the self-test reports every failure as a line
-            ok, detail = False, f"{type(err).__name__}: {err}"
-            traceback.print_exc(file=sys.stderr)
-        failures += not ok
-        print(f"{'ok  ' if ok else 'FAIL'} {name:<22} {time.perf_counter() - started:6.2f} s  {detail}", flush=True)
-        return ok
-
     with tempfile.TemporaryDirectory(prefix="oltp-olap-selftest-") as folder:
-        root = Path(folder)
-        shop, warehouse, excel = root / "shop.sqlite", root / "warehouse.duckdb", root / "excel"
-        excel.mkdir()
-        state: dict = {}
+        test = _SelfTest(Path(folder))
+        for name, fn in (("seed demo shop", test.seed), ("ingest", test.ingest), ("build and test models", test.models),
+                         ("excel stages", test.workbooks), ("reconcile two roads", test.roads),
+                         ("main window", test.window)):
+            if not _step(name, fn):
+                print("self-test FAILED")
+                return 1
+    print("self-test passed")
+    return 0
 
-        def seed():
-            from desktop_app.core.oltp.demo_shop import create_shop
 
-            result = create_shop(shop, scale=0.01, seed=1)
-            return f"{result.total_rows:,} rows in 8 tables"
+def _step(name: str, fn) -> bool:
+    """Run one step and print its line; a failure prints its traceback to stderr."""
+    started = time.perf_counter()
+    try:
+        detail, ok = fn(), True
+    except Exception as err:  # the self-test reports every failure as a line
+        ok, detail = False, f"{type(err).__name__}: {err}"
+        traceback.print_exc(file=sys.stderr)
+    print(f"{'ok  ' if ok else 'FAIL'} {name:<22} {time.perf_counter() - started:6.2f} s  {detail}", flush=True)
+    return ok
 
-        def ingest():
-            from desktop_app.core.ingest.run import run_ingest
-            from desktop_app.core.olap.warehouse import Warehouse
-            from desktop_app.core.oltp.source import open_source
 
-            with open_source(str(shop)) as source, Warehouse(warehouse) as wh:
-                report = run_ingest(source, wh)
-            assert report.ok, [t.error for t in report.tables if t.error]
-            from desktop_app.core.sqlite_memstatus import memory_in_use
+class _SelfTest:
+    """The steps, each returning its line's detail; they share one temporary folder."""
 
-            memstatus = "off" if memory_in_use() == 0 else "on (ingestion runs slower)"
-            return (f"{sum(t.rows_read for t in report.tables):,} rows, every table reconciled; "
-                    f"SQLite memory statistics {memstatus}")
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.shop, self.warehouse, self.excel = root / "shop.sqlite", root / "warehouse.duckdb", root / "excel"
+        self.excel.mkdir()
+        self.stages: list = []
 
-        def models():
-            from desktop_app.core.models.runner import run_command
-            from desktop_app.core.olap.warehouse import Warehouse
-            from desktop_app.paths import sql_project_dir
+    def seed(self) -> str:
+        from desktop_app.core.oltp.demo_shop import create_shop
 
-            with Warehouse(warehouse) as wh:
-                result = run_command("build", sql_project_dir(), wh, target_dir=root / "target")
-            assert result.ok, [r.message for r in result.results if r.status in ("error", "fail")]
-            return ", ".join(f"{k} {v}" for k, v in sorted(result.counts().items()))
+        result = create_shop(self.shop, scale=0.01, seed=1)
+        return f"{result.total_rows:,} rows in 8 tables"
 
-        def workbooks():
-            from desktop_app.core.excel.pipeline import run_excel
-            from desktop_app.core.olap.warehouse import Warehouse
+    def ingest(self) -> str:
+        from desktop_app.core.ingest.run import run_ingest
+        from desktop_app.core.olap.warehouse import Warehouse
+        from desktop_app.core.oltp.source import open_source
+        from desktop_app.core.sqlite_memstatus import memory_in_use
 
-            with Warehouse(warehouse) as wh:
-                state["excel"] = run_excel(wh, excel, isolate=True)  # as the window runs them
-            return ", ".join(r.path.name for r in state["excel"])
+        with open_source(str(self.shop)) as source, Warehouse(self.warehouse) as wh:
+            report = run_ingest(source, wh)
+        assert report.ok, [t.error for t in report.tables if t.error]
+        memstatus = "off" if memory_in_use() == 0 else "on (ingestion runs slower)"
+        return (f"{sum(t.rows_read for t in report.tables):,} rows, every table reconciled; "
+                f"SQLite memory statistics {memstatus}")
 
-        def roads():
-            from desktop_app.core.excel.roads import reconcile_roads
-            from desktop_app.core.olap.warehouse import Warehouse
+    def models(self) -> str:
+        from desktop_app.core.models.runner import run_command
+        from desktop_app.core.olap.warehouse import Warehouse
+        from desktop_app.paths import sql_project_dir
 
-            with Warehouse(warehouse) as wh:
-                checks = reconcile_roads(state["excel"][-1].path, wh)
-            different = [c.figure for c in checks if not c.equal]
-            assert checks and not different, different[:5]
-            return f"{len(checks)} of {len(checks)} figures equal"
+        with Warehouse(self.warehouse) as wh:
+            result = run_command("build", sql_project_dir(), wh, target_dir=self.root / "target")
+        assert result.ok, [r.message for r in result.results if r.status in ("error", "fail")]
+        return ", ".join(f"{k} {v}" for k, v in sorted(result.counts().items()))
 
-        def window():
-            from PySide6.QtCore import QTimer
+    def workbooks(self) -> str:
+        from desktop_app.core.excel.pipeline import run_excel
+        from desktop_app.core.olap.warehouse import Warehouse
 
-            from desktop_app.app import create_app
-            from desktop_app.paths import Workspace
-            from desktop_app.services.settings import Settings
-            from desktop_app.ui.main_window import MainWindow
+        with Warehouse(self.warehouse) as wh:
+            self.stages = run_excel(wh, self.excel, isolate=True)  # as the window runs them
+        return ", ".join(r.path.name for r in self.stages)
 
-            app = create_app()
-            space = Workspace(root / "workspace").ensure()
-            win = MainWindow(space, Settings(root / "settings.ini"))  # never the user's own settings
-            win.show()
-            win.start()
-            deadline = time.monotonic() + 60
-            ticker = QTimer()
-            ticker.timeout.connect(lambda: (win.source_tab.tables.topLevelItemCount() and not win.runner.live_jobs
-                                            or time.monotonic() > deadline) and app.quit())
-            ticker.start(100)
-            app.exec()
-            ticker.stop()
-            tables = win.source_tab.tables.topLevelItemCount()
-            win.close()
-            assert tables == 8, f"the window showed {tables} tables"
-            return f"window opened on {app.platformName()}, showed {tables} tables, closed"
+    def roads(self) -> str:
+        from desktop_app.core.excel.roads import reconcile_roads
+        from desktop_app.core.olap.warehouse import Warehouse
 
-        for name, fn in (("seed demo shop", seed), ("ingest", ingest), ("build and test models", models),
-                         ("excel stages", workbooks), ("reconcile two roads", roads), ("main window", window)):
-            if not step(name, fn):
-                break
-    print("self-test passed" if not failures else "self-test FAILED")
-    return 0 if not failures else 1
+        with Warehouse(self.warehouse) as wh:
+            checks = reconcile_roads(self.stages[-1].path, wh)
+        different = [c.figure for c in checks if not c.equal]
+        assert checks and not different, different[:5]
+        return f"{len(checks)} of {len(checks)} figures equal"
+
+    def window(self) -> str:
+        from PySide6.QtCore import QTimer
+
+        from desktop_app.app import create_app
+        from desktop_app.paths import Workspace
+        from desktop_app.services.settings import Settings
+        from desktop_app.ui.main_window import MainWindow
+
+        app = create_app()
+        space = Workspace(self.root / "workspace").ensure()
+        win = MainWindow(space, Settings(self.root / "settings.ini"))  # never the user's own settings
+        win.show()
+        win.start()
+        deadline = time.monotonic() + 60
+        ticker = QTimer()
+        ticker.timeout.connect(lambda: (win.source_tab.tables.topLevelItemCount() and not win.runner.live_jobs
+                                        or time.monotonic() > deadline) and app.quit())
+        ticker.start(100)
+        app.exec()
+        ticker.stop()
+        tables = win.source_tab.tables.topLevelItemCount()
+        win.close()
+        assert tables == 8, f"the window showed {tables} tables"
+        return f"window opened on {app.platformName()}, showed {tables} tables, closed"

@@ -33,11 +33,11 @@ from desktop_app.ui.tabs.overview_tab import OverviewTab
 from desktop_app.ui.tabs.source_tab import SourceTab
 from desktop_app.ui.widgets.elided_label import ElidedLabel
 from desktop_app.ui.widgets.job_progress import JobProgress
+from desktop_app.ui.window_session import WindowSession
 
 log = logging.getLogger(__name__)
 
 FIRST_LAUNCH_SCALE = 0.02
-TABS = ("overview", "source", "ingest", "excel", "models", "console")
 OPENS = {"source": ("source", None), "ingest": ("ingest", None), "raw": ("console", None),
          "models": ("models", 0), "marts": ("models", 3), "charts": ("models", 4),
          "excel_raw": ("excel", "raw"), "excel_intermediate": ("excel", "intermediate"),
@@ -89,8 +89,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_progress)
         self._build_menus()
         self.studio.sourceChanged.connect(lambda _location: self._show_where())
-        self._restore_settings()
-        self._restore_session()
+        self.session = WindowSession(self)
+        self.session.restore_layout()
+        self._fill_recent_menus()
+        self.session.restore_session()
         self._show_where()
 
     # -- menus --------------------------------------------------------------------------------------
@@ -366,50 +368,7 @@ class MainWindow(QMainWindow):
         log.error("Job %r failed with no handler: %s", job.title, info.details)
         present_error(self, info)
 
-    # -- settings and closing -----------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        geometry = self.settings.get("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        for name, splitter in self._splitters().items():
-            state = self.settings.get(f"splitters/{name}")
-            if state is not None:
-                splitter.restoreState(state)
-        tab = self.settings.get("window/tab")
-        if tab in TABS:
-            self.tabs.setCurrentIndex(TABS.index(tab))
-        self._fill_recent_menus()
-
-    def _restore_session(self) -> None:
-        """Reopen what was open when the window closed: the source (unless it needs a password, which is
-        never stored), the project and the warehouse — each only if it is still there."""
-        if self.settings.get("export/folder"):
-            self.studio.export_dir = Path(self.settings.get("export/folder"))
-        source = self.settings.get("session/source")
-        if source and "***" not in source and ("://" in source or Path(source).is_file()):
-            self.studio.source = source
-        project = self.settings.get("session/project")
-        if project and (Path(project) / "dbt_project.yml").is_file():
-            self.studio.project_dir = Path(project)
-        warehouse = self.settings.get("session/warehouse")
-        if warehouse and Path(warehouse).is_file():
-            self.studio.warehouse_path = Path(warehouse)
-
-    def _save_session(self) -> None:
-        source = self.studio.source
-        if "://" in source:  # never a password: the redacted form, which is not reopened
-            source = self.studio.source_label
-        self.settings.set("session/source", source)
-        own_project = self.studio.project_dir == sql_project_dir()
-        self.settings.set("session/project", "" if own_project else str(self.studio.project_dir))
-        own_warehouse = self.studio.warehouse_path == self.workspace.warehouse
-        self.settings.set("session/warehouse", "" if own_warehouse else str(self.studio.warehouse_path))
-
-    def _splitters(self) -> dict:
-        return {"source": self.source_tab.splitter, "ingest": self.ingest_tab.splitter,
-                "excel": self.excel_tab.splitter, "models": self.models_tab.splitter,
-                "console": self.console_tab.splitter}
-
+    # -- about and closing ---------------------------------------------------------------------------
     def _on_about_triggered(self) -> None:
         import duckdb
         import PySide6
@@ -433,11 +392,6 @@ class MainWindow(QMainWindow):
         self.runner.shutdown()
         for model in (self.source_tab.model, self.models_tab.result_model, self.console_tab.model):
             model.release()
-        self._save_session()
-        self.settings.set("window/geometry", self.saveGeometry())
-        self.settings.set("window/tab", TABS[self.tabs.currentIndex()])
-        for name, splitter in self._splitters().items():
-            self.settings.set(f"splitters/{name}", splitter.saveState())
-        self.settings.sync()
+        self.session.save()
         super().closeEvent(event)
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from desktop_app.core.errors import SourceError
 from desktop_app.core.oltp import shop_schema as schema
-from desktop_app.core.oltp.demo_shop import COUNTRIES, FIRST_NAMES, LAST_NAMES, PHONE_PREFIX, _ascii, iso
+from desktop_app.core.oltp.shop_generator import COUNTRIES, FIRST_NAMES, LAST_NAMES, PHONE_PREFIX, ascii_slug, iso
 from desktop_app.core.oltp.source import check_sqlite_file, diagnose_sqlite
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
@@ -164,7 +164,7 @@ class _Simulator:
         phone = None if rng.random() < 0.35 else f"{PHONE_PREFIX[country]} {rng.integers(10**8, 10**9)}"
         self.db.execute(
             "insert into customers values (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
-            (customer_id, f"{_ascii(first)}.{_ascii(last)}.{customer_id}@example.com", first, last, phone,
+            (customer_id, f"{ascii_slug(first)}.{ascii_slug(last)}.{customer_id}@example.com", first, last, phone,
              country, int(rng.random() < 0.4), now, now))
         address_id = self._one("select coalesce(max(address_id), 0) + 1 from addresses")[0]
         self.db.execute(

@@ -58,21 +58,9 @@ class ModelsTab(QWidget):
         self.results: dict[str, NodeResult] = {}
         self.parsing = JobSlot(studio.runner, self)
         self.charting = JobSlot(studio.runner, self)
-        self.build_button = QPushButton(icon("build"), "Build models")
-        self.build_button.setToolTip("Seed, run and test the dbt project in the warehouse (dbt build)")
-        self.full_refresh = QCheckBox("Full refresh")
-        self.full_refresh.setToolTip("Rebuild incremental models from scratch")
-        self.build_button.clicked.connect(lambda: self.build())
         self.progress = JobProgress()
         self.message = MessageBar()
         self.project_label = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
-        self.export_button = QPushButton(icon("save"), "Export for BI…")
-        self.export_button.setToolTip("Parquet, CSV, Tableau extracts or one DuckDB file of the marts (Ctrl+E)")
-        bar = QHBoxLayout()
-        bar.addWidget(self.build_button)
-        bar.addWidget(self.full_refresh)
-        bar.addWidget(self.export_button)
-        bar.addWidget(self.progress, 1)
         self.list = QTreeWidget()
         self.list.setHeaderLabels(["Model", "Materialized", "Status", "Seconds", "Rows", "Tests"])
         self.list.setRootIsDecorated(False)
@@ -83,54 +71,11 @@ class ModelsTab(QWidget):
         self.sql = QPlainTextEdit(readOnly=True)
         self.sql.setFont(QFont("monospace"))
         self.sql.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.tests = QTreeWidget()
-        self.tests.setHeaderLabels(["Test", "Status", "Failures", "Message"])
-        self.tests.setRootIsDecorated(False)
-        self.tests.itemDoubleClicked.connect(lambda item, _c: self.show_failing_rows(item))
-        self.failing_rows_button = QPushButton("Show failing rows")
-        self.failing_rows_button.setToolTip(f"Run the selected failing test's SQL and show up to "
-                                            f"{FAILING_ROWS_LIMIT} of the rows it returns")
-        self.failing_rows_button.clicked.connect(lambda: self.show_failing_rows(self.tests.currentItem()))
-        self.tests.currentItemChanged.connect(lambda current, _p: self.failing_rows_button.setEnabled(
-            current is not None and current.text(1) in FAILING))
-        self.failing_rows_button.setEnabled(False)
-        tests_box = QWidget()
-        tests_layout = QVBoxLayout(tests_box)
-        tests_row = QHBoxLayout()
-        self.tests_label = QLabel("All data tests")
-        tests_row.addWidget(self.tests_label, 1)
-        tests_row.addWidget(self.failing_rows_button)
-        tests_layout.addLayout(tests_row)
-        tests_layout.addWidget(self.tests)
-        self.result_model = LazyTableModel(studio.runner, self)
-        self.result_model.errorOccurred.connect(lambda info: present_error(self, info, self.message))
-        self.result = QTableView()
-        self.result.setModel(self.result_model)
-        self.result.setSortingEnabled(True)
-        self.result.verticalHeader().setDefaultSectionSize(22)
-        self.result.horizontalHeader().setDefaultSectionSize(130)
-        self.result_label = ElidedLabel()
-        self.result_model.statusChanged.connect(lambda text: self.result_label.setText(
-            f"{self._result_title} — {text}" if text else self._result_title))
-        self._result_title = ""
-        result_box = QWidget()
-        result_layout = QVBoxLayout(result_box)
-        result_layout.addWidget(self.result_label)
-        result_layout.addWidget(self.result)
         self.charts = ChartPanel()
-        self.roads = QTableWidget()
-        self.roads.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.roads.verticalHeader().hide()
-        self.roads_button = QPushButton("Reconcile the two roads")
-        self.roads_button.setToolTip("Compare the Excel final report with the marts, figure by figure")
-        self.roads_button.clicked.connect(lambda: self.reconcile_roads())
-        roads_box = QWidget()
-        roads_layout = QVBoxLayout(roads_box)
-        roads_layout.addWidget(self.roads_button)
-        roads_layout.addWidget(self.roads)
         self.views = QTabWidget()
-        for widget, title in ((self.graph, "Graph"), (self.sql, "Compiled SQL"), (tests_box, "Data tests"),
-                              (result_box, "Result"), (self.charts, "Charts"), (roads_box, "Two roads")):
+        for widget, title in ((self.graph, "Graph"), (self.sql, "Compiled SQL"), (self._tests_box(), "Data tests"),
+                              (self._result_box(), "Result"), (self.charts, "Charts"),
+                              (self._roads_box(), "Two roads")):
             self.views.addTab(widget, title)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -143,9 +88,77 @@ class ModelsTab(QWidget):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([540, 860])
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
+        layout.addLayout(self._toolbar())
         layout.addWidget(self.message)
         layout.addWidget(self.splitter, 1)
+
+    def _toolbar(self) -> QHBoxLayout:
+        self.build_button = QPushButton(icon("build"), "Build models")
+        self.build_button.setToolTip("Seed, run and test the dbt project in the warehouse (dbt build)")
+        self.build_button.clicked.connect(lambda: self.build())
+        self.full_refresh = QCheckBox("Full refresh")
+        self.full_refresh.setToolTip("Rebuild incremental models from scratch")
+        self.export_button = QPushButton(icon("save"), "Export for BI…")
+        self.export_button.setToolTip("Parquet, CSV, Tableau extracts or one DuckDB file of the marts (Ctrl+E)")
+        bar = QHBoxLayout()
+        bar.addWidget(self.build_button)
+        bar.addWidget(self.full_refresh)
+        bar.addWidget(self.export_button)
+        bar.addWidget(self.progress, 1)
+        return bar
+
+    def _tests_box(self) -> QWidget:
+        self.tests = QTreeWidget()
+        self.tests.setHeaderLabels(["Test", "Status", "Failures", "Message"])
+        self.tests.setRootIsDecorated(False)
+        self.tests.itemDoubleClicked.connect(lambda item, _c: self.show_failing_rows(item))
+        self.failing_rows_button = QPushButton("Show failing rows")
+        self.failing_rows_button.setToolTip(f"Run the selected failing test's SQL and show up to "
+                                            f"{FAILING_ROWS_LIMIT} of the rows it returns")
+        self.failing_rows_button.clicked.connect(lambda: self.show_failing_rows(self.tests.currentItem()))
+        self.tests.currentItemChanged.connect(lambda current, _p: self.failing_rows_button.setEnabled(
+            current is not None and current.text(1) in FAILING))
+        self.failing_rows_button.setEnabled(False)
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        row = QHBoxLayout()
+        self.tests_label = QLabel("All data tests")
+        row.addWidget(self.tests_label, 1)
+        row.addWidget(self.failing_rows_button)
+        layout.addLayout(row)
+        layout.addWidget(self.tests)
+        return box
+
+    def _result_box(self) -> QWidget:
+        self.result_model = LazyTableModel(self.studio.runner, self)
+        self.result_model.errorOccurred.connect(lambda info: present_error(self, info, self.message))
+        self.result = QTableView()
+        self.result.setModel(self.result_model)
+        self.result.setSortingEnabled(True)
+        self.result.verticalHeader().setDefaultSectionSize(22)
+        self.result.horizontalHeader().setDefaultSectionSize(130)
+        self.result_label = ElidedLabel()
+        self.result_model.statusChanged.connect(lambda text: self.result_label.setText(
+            f"{self._result_title} — {text}" if text else self._result_title))
+        self._result_title = ""
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.result_label)
+        layout.addWidget(self.result)
+        return box
+
+    def _roads_box(self) -> QWidget:
+        self.roads = QTableWidget()
+        self.roads.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.roads.verticalHeader().hide()
+        self.roads_button = QPushButton("Reconcile the two roads")
+        self.roads_button.setToolTip("Compare the Excel final report with the marts, figure by figure")
+        self.roads_button.clicked.connect(lambda: self.reconcile_roads())
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.roads_button)
+        layout.addWidget(self.roads)
+        return box
 
     # -- parse and build ----------------------------------------------------------------------------
     def refresh(self) -> Job:

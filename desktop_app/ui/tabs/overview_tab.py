@@ -105,61 +105,21 @@ class OverviewTab(QWidget):
         self.map.set_boxes(boxes)
 
     def boxes(self) -> dict[str, BoxState]:
-        state, view = self.state, self.view
+        """Every box of the flow map as the source and the workspace state describe it."""
+        state = self.state
         boxes = {key: BoxState(title) for key, title in (
             ("source", "OLTP source"), ("ingest", "Ingestion"), ("raw", "Raw layer (DuckDB)"),
             ("models", "Model project"), ("marts", "Marts"), ("charts", "Charts"),
             ("excel_raw", "1 · Raw export"), ("excel_intermediate", "2 · Intermediate"),
             ("excel_final", "3 · Final report"), ("exports", "Exports for BI"))}
         boxes["exports"].shown = bool(state and state.export)
-        if view is not None:
-            rows = sum(t.row_count or 0 for t in view.info.tables)
-            boxes["source"].status = f"{len(view.info.tables)} tables, {rows:,} rows"
-            boxes["source"].kind = "ok"
-            boxes["source"].lines = [view.info.label.rsplit("/", 1)[-1], view.info.dialect
-                                     + (f", demo shop at scale {view.demo_scale:g}" if view.demo_scale else "")]
-        elif self.source_error:
-            boxes["source"].status, boxes["source"].lines = "failed: cannot be read", [self.source_error]
+        self._source_box(boxes["source"])
         if state is None:
             return boxes
-        if state.warehouse_error:
-            boxes["raw"].status, boxes["raw"].lines = "failed: cannot be read", [state.warehouse_error]
-        run = state.history.last_run
-        if run is not None:
-            boxes["ingest"].status = run.status
-            finished = _when(run.finished_at.timestamp()) if run.finished_at else "unfinished"
-            took = f" in {run.seconds:.1f} s" if run.seconds else ""
-            boxes["ingest"].lines = [f"run {run.run_id}, {run.mode}, {finished}", f"{run.rows_read:,} rows read{took}"]
-            different = {r.table for r in state.history.reconciliations if r.run_id == run.run_id
-                         and r.status != "equal"}
-            boxes["ingest"].lines.append(f"reconciliation: {len(different)} table(s) different" if different
-                                         else "every table reconciled")
-        if state.raw_tables:
-            boxes["raw"].status = f"{len(state.raw_tables)} tables loaded"
-            boxes["raw"].kind = "ok"
-            boxes["raw"].lines = [f"{sum(state.raw_tables.values()):,} rows", state.warehouse.name]
-        build = state.last_build
-        if build is not None:
-            counts = build.run.counts()
-            failing = counts.get("error", 0) + counts.get("fail", 0)
-            boxes["models"].status = ("stale" if state.models_stale else "success") if not failing else "failed"
-            boxes["models"].lines = [f"built {_when(state.built_at)}",
-                                     ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))]
-            if state.models_stale:
-                boxes["models"].lines.insert(0, state.models_stale)
-        if state.marts:
-            boxes["marts"].status = "stale" if state.models_stale else "success"
-            biggest = sorted(state.marts.items(), key=lambda kv: -kv[1])[:2]
-            boxes["marts"].lines = [f"{len(state.marts)} marts"] + [f"{name}: {rows:,} rows" for name, rows in biggest]
-            boxes["charts"].status = "success" if CHART_MARTS <= set(state.marts) else "not run"
-            boxes["charts"].lines = ["revenue by month and day,", "top products and customers"]
+        self._warehouse_boxes(state, boxes["ingest"], boxes["raw"])
+        self._model_boxes(state, boxes["models"], boxes["marts"], boxes["charts"])
         if state.export:
-            export = state.export
-            when = datetime.fromisoformat(export["exported_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
-            boxes["exports"].status = "stale" if state.export_stale else "done"
-            boxes["exports"].lines = [f"{len(export['files'])} relation(s) as {export['format']}", f"exported {when}"]
-            if state.export_stale:
-                boxes["exports"].lines.insert(0, state.export_stale)
+            self._export_box(state, boxes["exports"])
         for stage in state.stages:
             box = boxes[f"excel_{stage.stage}"]
             if stage.exists:
@@ -170,6 +130,60 @@ class OverviewTab(QWidget):
                 if stage.stale:
                     box.lines.insert(0, stage.stale)
         return boxes
+
+    def _source_box(self, box: BoxState) -> None:
+        view = self.view
+        if view is not None:
+            rows = sum(t.row_count or 0 for t in view.info.tables)
+            box.status, box.kind = f"{len(view.info.tables)} tables, {rows:,} rows", "ok"
+            box.lines = [view.info.label.rsplit("/", 1)[-1], view.info.dialect
+                         + (f", demo shop at scale {view.demo_scale:g}" if view.demo_scale else "")]
+        elif self.source_error:
+            box.status, box.lines = "failed: cannot be read", [self.source_error]
+
+    @staticmethod
+    def _warehouse_boxes(state: WorkspaceState, ingest: BoxState, raw: BoxState) -> None:
+        if state.warehouse_error:
+            raw.status, raw.lines = "failed: cannot be read", [state.warehouse_error]
+        run = state.history.last_run
+        if run is not None:
+            ingest.status = run.status
+            finished = _when(run.finished_at.timestamp()) if run.finished_at else "unfinished"
+            took = f" in {run.seconds:.1f} s" if run.seconds else ""
+            ingest.lines = [f"run {run.run_id}, {run.mode}, {finished}", f"{run.rows_read:,} rows read{took}"]
+            different = {r.table for r in state.history.reconciliations if r.run_id == run.run_id
+                         and r.status != "equal"}
+            ingest.lines.append(f"reconciliation: {len(different)} table(s) different" if different
+                                else "every table reconciled")
+        if state.raw_tables:
+            raw.status, raw.kind = f"{len(state.raw_tables)} tables loaded", "ok"
+            raw.lines = [f"{sum(state.raw_tables.values()):,} rows", state.warehouse.name]
+
+    @staticmethod
+    def _model_boxes(state: WorkspaceState, models: BoxState, marts: BoxState, charts: BoxState) -> None:
+        build = state.last_build
+        if build is not None:
+            counts = build.run.counts()
+            failing = counts.get("error", 0) + counts.get("fail", 0)
+            models.status = ("stale" if state.models_stale else "success") if not failing else "failed"
+            models.lines = [f"built {_when(state.built_at)}", ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))]
+            if state.models_stale:
+                models.lines.insert(0, state.models_stale)
+        if state.marts:
+            marts.status = "stale" if state.models_stale else "success"
+            biggest = sorted(state.marts.items(), key=lambda kv: -kv[1])[:2]
+            marts.lines = [f"{len(state.marts)} marts"] + [f"{name}: {rows:,} rows" for name, rows in biggest]
+            charts.status = "success" if CHART_MARTS <= set(state.marts) else "not run"
+            charts.lines = ["revenue by month and day,", "top products and customers"]
+
+    @staticmethod
+    def _export_box(state: WorkspaceState, box: BoxState) -> None:
+        export = state.export
+        when = datetime.fromisoformat(export["exported_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+        box.status = "stale" if state.export_stale else "done"
+        box.lines = [f"{len(export['files'])} relation(s) as {export['format']}", f"exported {when}"]
+        if state.export_stale:
+            box.lines.insert(0, state.export_stale)
 
     def box_text(self, key: str) -> str:
         """What a box says (for tests and accessibility)."""

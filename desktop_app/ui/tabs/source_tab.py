@@ -63,6 +63,15 @@ class SourceTab(QWidget):
         tools.addWidget(self.scale)
         tools.addWidget(self.recreate)
         tools.addWidget(self.simulate_button)
+        self._build_views()
+        layout = QVBoxLayout(self)
+        layout.addLayout(tools)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addWidget(self.splitter, 1)  # the tables get the height, not the one-line heading
+
+    def _build_views(self) -> None:
+        """The table list beside the selected table's schema and a filterable preview of its rows."""
         self.tables = QTreeWidget()
         self.tables.setHeaderLabels(["Table", "Rows"])
         self.tables.setRootIsDecorated(False)
@@ -71,7 +80,7 @@ class SourceTab(QWidget):
         self.columns = QTreeWidget()
         self.columns.setHeaderLabels(["Column", "Type", "Nullable", "Default", "Key"])
         self.columns.setRootIsDecorated(False)
-        self.model = LazyTableModel(studio.runner, self)
+        self.model = LazyTableModel(self.studio.runner, self)
         self.model.errorOccurred.connect(lambda info: present_error(self, info, self.message))
         self.preview = QTableView()
         self.preview.setModel(self.model)
@@ -103,11 +112,6 @@ class SourceTab(QWidget):
         self.splitter.addWidget(detail)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([260, 900])
-        layout = QVBoxLayout(self)
-        layout.addLayout(tools)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.message)
-        layout.addWidget(self.splitter, 1)  # the tables get the height, not the one-line heading
 
     @property
     def location(self) -> str:

@@ -62,15 +62,32 @@ class DagView(QGraphicsView):
     def show_graph(self, nodes, statuses: dict[str, str], notes: dict[str, str] | None = None) -> None:
         """``nodes``: ModelNode-like objects; ``statuses``: unique id -> last status; ``notes``: tooltip lines."""
         notes = notes or {}
-        scene = self.scene()
-        scene.clear()
+        self.scene().clear()
         self.nodes.clear()
         shown = {n.unique_id: n for n in nodes if n.resource_type in ("model", "seed")}
-        parents = {uid: [p for p in node.depends_on] for uid, node in shown.items()}
+        parents = {uid: list(node.depends_on) for uid, node in shown.items()}
         for uid in list(shown):
             for parent in parents[uid]:
                 if parent.startswith("source.") and parent not in parents:
                     parents[parent] = []
+        metrics = QFontMetrics(self.font())
+        name_of = {uid: shown[uid].name if uid in shown else uid.split(".", 2)[2] for uid in parents}
+        position = self._layout(parents, name_of, metrics)
+        for uid, ps in parents.items():
+            for parent in ps:
+                if parent in position:
+                    self._arrow(position[parent], position[uid])
+        for uid, rect in position.items():
+            self._draw_node(uid, rect, shown.get(uid), name_of[uid], statuses.get(uid), notes.get(uid), metrics)
+        self.setSceneRect(self.scene().itemsBoundingRect().adjusted(-20, -20, 20, 20))
+        if self.selected in self.nodes:
+            self.select(self.selected)
+        if self.auto_fit:
+            self.fit()
+
+    @staticmethod
+    def _layout(parents: dict[str, list[str]], name_of: dict[str, str], metrics: QFontMetrics) -> dict[str, QRectF]:
+        """Columns by depth (sources first), rows by name; each column as wide as its longest name."""
         depth: dict[str, int] = {}
 
         def level(uid: str) -> int:
@@ -78,8 +95,6 @@ class DagView(QGraphicsView):
                 depth[uid] = 1 + max((level(p) for p in parents[uid] if p in parents), default=-1)
             return depth[uid]
 
-        metrics = QFontMetrics(self.font())
-        name_of = {uid: shown[uid].name if uid in shown else uid.split(".", 2)[2] for uid in parents}
         columns: dict[int, list[str]] = {}
         for uid in parents:
             columns.setdefault(level(uid), []).append(uid)
@@ -90,40 +105,31 @@ class DagView(QGraphicsView):
             for row, uid in enumerate(sorted(columns[col], key=lambda u: name_of[u])):
                 position[uid] = QRectF(x, row * (NODE_H + GAP_Y), widths[col], NODE_H)
             x += widths[col] + GAP_X
-        for uid, ps in parents.items():
-            for parent in ps:
-                if parent in position:
-                    self._arrow(position[parent], position[uid])
-        for uid, rect in position.items():
-            node = shown.get(uid)
-            kind = node.resource_type if node else "source"
-            materialized = node.materialized if node else "source"
-            status = statuses.get(uid)
-            if kind == "source":
-                colour = QColor(palette.SOURCE)
-            elif kind == "seed":
-                colour = QColor(palette.SEED) if status in (None, "success") else palette.fill(status)
-            else:
-                colour = palette.fill(status)
-            item = _Node(uid, rect, self)
-            self._style(item, colour, materialized)
-            label = name_of[uid]
-            shown_label = metrics.elidedText(label, Qt.TextElideMode.ElideMiddle, int(rect.width() - 2 * PAD))
-            tip = f"{label}\n{kind}{'' if kind == 'source' else ', ' + materialized} — {status or 'not run'}"
-            if notes.get(uid):
-                tip += f"\n{notes[uid]}"
-            item.setToolTip(tip)
-            scene.addItem(item)
-            text = QGraphicsSimpleTextItem(shown_label, item)
-            text.setBrush(QBrush(QColor("white") if materialized != "ephemeral" else colour.darker(140)))
-            text.setPos(rect.x() + PAD, rect.y() + (NODE_H - metrics.height()) / 2)
-            text.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-            self.nodes[uid] = item
-        self.setSceneRect(scene.itemsBoundingRect().adjusted(-20, -20, 20, 20))
-        if self.selected in self.nodes:
-            self.select(self.selected)
-        if self.auto_fit:
-            self.fit()
+        return position
+
+    def _draw_node(self, uid: str, rect: QRectF, node, label: str, status: str | None, note: str | None,
+                   metrics: QFontMetrics) -> None:
+        kind = node.resource_type if node else "source"
+        materialized = node.materialized if node else "source"
+        if kind == "source":
+            colour = QColor(palette.SOURCE)
+        elif kind == "seed":
+            colour = QColor(palette.SEED) if status in (None, "success") else palette.fill(status)
+        else:
+            colour = palette.fill(status)
+        item = _Node(uid, rect, self)
+        self._style(item, colour, materialized)
+        shown_label = metrics.elidedText(label, Qt.TextElideMode.ElideMiddle, int(rect.width() - 2 * PAD))
+        tip = f"{label}\n{kind}{'' if kind == 'source' else ', ' + materialized} — {status or 'not run'}"
+        if note:
+            tip += f"\n{note}"
+        item.setToolTip(tip)
+        self.scene().addItem(item)
+        text = QGraphicsSimpleTextItem(shown_label, item)
+        text.setBrush(QBrush(QColor("white") if materialized != "ephemeral" else colour.darker(140)))
+        text.setPos(rect.x() + PAD, rect.y() + (NODE_H - metrics.height()) / 2)
+        text.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.nodes[uid] = item
 
     @staticmethod
     def _style(item: QGraphicsRectItem, colour: QColor, materialized: str) -> None:
