@@ -35,6 +35,26 @@ def shop(pristine_shop, tmp_path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def ingested_warehouse(pristine_shop, tmp_path_factory) -> Path:
+    """The small demo shop ingested once per session; copy it (``private_copy``) before changing it."""
+    from desktop_app.core.ingest.run import run_ingest
+    from desktop_app.core.olap.warehouse import Warehouse
+    from desktop_app.core.oltp.source import open_source
+
+    path = tmp_path_factory.mktemp("ingested") / "w.duckdb"
+    with open_source(str(pristine_shop)) as source, Warehouse(path) as wh:
+        assert run_ingest(source, wh).ok
+    return path
+
+
+def private_copy(path: Path, folder: Path) -> Path:
+    """A copy of a session-wide file in the test's own folder, which the test may change."""
+    copy = folder / path.name
+    shutil.copy(path, copy)
+    return copy
+
+
 class RecordingReport:
     """A ``report`` callback that keeps every Progress it receives."""
 

@@ -97,17 +97,13 @@ def add_random_column(path, seed: int, declared: list[str], count: int) -> str:
 @pytest.mark.parametrize("seed", range(60))
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "arrow"])
 def test_every_load_of_a_random_table_reconciles(tmp_path, monkeypatch, seed, fast_path):
-    monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
-    declared, _ = random_table(tmp_path / "s.sqlite", seed)
-    load_and_reconcile(tmp_path, "full", (declared,))
+    loaded_random_table(tmp_path, monkeypatch, seed, fast_path)
 
 
 @pytest.mark.parametrize("seed", range(30))
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "arrow"])
 def test_an_incremental_load_after_random_changes_reconciles(tmp_path, monkeypatch, seed, fast_path):
-    monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
-    declared, count = random_table(tmp_path / "s.sqlite", seed)
-    load_and_reconcile(tmp_path, "full", (declared,))
+    declared, count = loaded_random_table(tmp_path, monkeypatch, seed, fast_path)
     change_randomly(tmp_path / "s.sqlite", seed, declared, count)
     load_and_reconcile(tmp_path, "incremental", (declared,))
 
@@ -116,8 +112,14 @@ def test_an_incremental_load_after_random_changes_reconciles(tmp_path, monkeypat
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "arrow"])
 def test_an_incremental_load_after_a_random_new_column_reconciles(tmp_path, monkeypatch, seed, fast_path):
     """Schema drift with odd values."""
+    declared, count = loaded_random_table(tmp_path, monkeypatch, seed, fast_path)
+    added = add_random_column(tmp_path / "s.sqlite", seed, declared, count)
+    load_and_reconcile(tmp_path, "incremental", (declared, added))
+
+
+def loaded_random_table(tmp_path, monkeypatch, seed: int, fast_path: bool):
+    """A random table, loaded in full through the chosen path and reconciled: (declared types, rows)."""
     monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", fast_path)
     declared, count = random_table(tmp_path / "s.sqlite", seed)
     load_and_reconcile(tmp_path, "full", (declared,))
-    added = add_random_column(tmp_path / "s.sqlite", seed, declared, count)
-    load_and_reconcile(tmp_path, "incremental", (declared, added))
+    return declared, count

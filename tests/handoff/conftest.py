@@ -3,35 +3,30 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from desktop_app.core.ingest.run import run_ingest
 from desktop_app.core.models.runner import run_command
 from desktop_app.core.olap.warehouse import Warehouse
-from desktop_app.core.oltp.source import open_source
 from desktop_app.paths import sql_project_dir
+from tests.conftest import private_copy
 
 OLD_DUCKDB = "duckdb==1.1.3"  # the oldest DuckDB with wheels for this Python: a 1.x client of the export
 
 
 @pytest.fixture(scope="session")
-def built_warehouse(pristine_shop, tmp_path_factory):
-    path = tmp_path_factory.mktemp("built") / "warehouse.duckdb"
-    with open_source(str(pristine_shop)) as source, Warehouse(path) as wh:
-        assert run_ingest(source, wh).ok
+def built_warehouse(ingested_warehouse, tmp_path_factory):
+    path = private_copy(ingested_warehouse, tmp_path_factory.mktemp("built"))
+    with Warehouse(path) as wh:
         assert run_command("build", sql_project_dir(), wh, target_dir=path.parent / "target").ok
     return path
 
 
 @pytest.fixture
 def warehouse(built_warehouse, tmp_path):
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(built_warehouse, copy)
-    return copy
+    return private_copy(built_warehouse, tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,6 @@ edits. Every value arrives exactly or the stage stops with an error naming it; n
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import openpyxl
 import pytest
@@ -17,28 +15,17 @@ from desktop_app.core.excel.pipeline import run_excel
 from desktop_app.core.excel.roads import reconcile_roads
 from desktop_app.core.excel.stages import INTERMEDIATE, RAW_EXPORT
 from desktop_app.core.excel.transform import transform
-from desktop_app.core.ingest.run import run_ingest
 from desktop_app.core.models.runner import run_command
 from desktop_app.core.olap.warehouse import Warehouse
-from desktop_app.core.oltp.source import open_source
 from desktop_app.paths import sql_project_dir
+from tests.conftest import private_copy
 
 BIG = 2 ** 60
 
 
-@pytest.fixture(scope="module")
-def ingested(pristine_shop, tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("ingested") / "w.duckdb"
-    with open_source(str(pristine_shop)) as source, Warehouse(warehouse) as wh:
-        assert run_ingest(source, wh).ok
-    return warehouse
-
-
 @pytest.fixture
-def warehouse(ingested, tmp_path):
-    copy = tmp_path / "w.duckdb"
-    shutil.copy(ingested, copy)
-    return copy
+def warehouse(ingested_warehouse, tmp_path):
+    return private_copy(ingested_warehouse, tmp_path)
 
 
 def test_keys_beyond_2_53_round_trip_exactly_and_the_roads_agree(warehouse, tmp_path):

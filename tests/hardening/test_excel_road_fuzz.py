@@ -12,7 +12,6 @@ month boundaries and to the microsecond; keys beyond 2^53.
 from __future__ import annotations
 
 import random
-import shutil
 from datetime import datetime, timedelta
 
 import duckdb
@@ -21,11 +20,10 @@ import pytest
 from desktop_app.core.errors import ExportError
 from desktop_app.core.excel.pipeline import run_excel
 from desktop_app.core.excel.roads import reconcile_roads
-from desktop_app.core.ingest.run import run_ingest
 from desktop_app.core.models.runner import run_command
 from desktop_app.core.olap.warehouse import Warehouse
-from desktop_app.core.oltp.source import open_source
 from desktop_app.paths import sql_project_dir
+from tests.conftest import private_copy
 
 ALPHABET = ([chr(c) for c in range(0x20)] + list(" _x0123456789ABCDEFabcdef=+-@&<>\"'é€😀ßÆ") +
             ["\ufffe", "\uffff", "\ufeff", "\u200b", "＝", "\r\n", "_x000D_", "_x005F_"])
@@ -47,12 +45,6 @@ def moment(rng: random.Random) -> datetime:
     return start + timedelta(microseconds=rng.randrange(int((end - start).total_seconds() * 1e6)))
 
 
-@pytest.fixture(scope="module")
-def ingested(pristine_shop, tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("fuzz") / "w.duckdb"
-    with open_source(str(pristine_shop)) as source, Warehouse(warehouse) as wh:
-        assert run_ingest(source, wh).ok
-    return warehouse
 
 
 def mutate(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
@@ -78,10 +70,9 @@ def mutate(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
 
 
 @pytest.mark.parametrize("seed", range(10))
-def test_random_values_take_both_roads_to_the_same_figures(ingested, tmp_path, seed):
+def test_random_values_take_both_roads_to_the_same_figures(ingested_warehouse, tmp_path, seed):
     rng = random.Random(seed)
-    warehouse, out = tmp_path / "w.duckdb", tmp_path / "out"
-    shutil.copy(ingested, warehouse)
+    warehouse, out = private_copy(ingested_warehouse, tmp_path), tmp_path / "out"
     out.mkdir()
     with duckdb.connect(str(warehouse)) as con:
         mutate(con, rng)

@@ -67,13 +67,18 @@ def awkward_warehouse(path):
     return texts
 
 
-def test_stage_one_writes_valid_xml_and_every_reader_gets_the_text_back(tmp_path):
+def exported_awkward_text(tmp_path):
+    """Stage 1 of a warehouse of awkward text: (the texts, the stage's result, its folder)."""
     warehouse = tmp_path / "w.duckdb"
     texts = awkward_warehouse(warehouse)
     out = tmp_path / "out"
     out.mkdir()
     with Warehouse(warehouse) as wh:
-        result = export_raw(wh, out)
+        return texts, export_raw(wh, out), out
+
+
+def test_stage_one_writes_valid_xml_and_every_reader_gets_the_text_back(tmp_path):
+    texts, result, out = exported_awkward_text(tmp_path)
     expected = [t.replace("\ufffe", "\ufffd").replace("\uffff", "\ufffd") for t in texts]
     assert any("U+FFFE" in note and "customers" in note for note in result.notes)  # the one change is named
     path = out / "01_raw_export.xlsx"
@@ -96,12 +101,7 @@ def test_stage_one_writes_valid_xml_and_every_reader_gets_the_text_back(tmp_path
 
 @pytest.mark.skipif(soffice() is None and not os.environ.get("CI"), reason="LibreOffice is not installed here")
 def test_libreoffice_reads_stage_one_text_byte_for_byte(tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    texts = awkward_warehouse(warehouse)
-    out = tmp_path / "out"
-    out.mkdir()
-    with Warehouse(warehouse) as wh:
-        export_raw(wh, out)
+    texts, _result, out = exported_awkward_text(tmp_path)
     sheets = sheets_as_csv(out / "01_raw_export.xlsx", tmp_path)
     customers = sheets["customers"]
     assert len(customers) == len(texts) + 1  # no row lost (LibreOffice stopped at the first bad character)

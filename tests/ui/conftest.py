@@ -29,6 +29,15 @@ def wait_idle(qtbot, window, timeout=60_000):
     qtbot.waitUntil(lambda: not window.runner.live_jobs, timeout=timeout)
 
 
+def start_window(qtbot, window):
+    """Show and start ``window``, and wait until the source and the workspace state are shown."""
+    window.show()
+    window.start()
+    qtbot.waitUntil(lambda: window.source_tab.view is not None and window.state is not None, timeout=30_000)
+    wait_idle(qtbot, window)
+    return window
+
+
 def close_window(window) -> None:
     leftover = [job.title for job in window.runner.live_jobs]
     window.runner.shutdown()

@@ -8,16 +8,11 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
-from tests.ui.conftest import close_window, open_window, wait_idle
+from tests.ui.conftest import close_window, open_window, start_window, wait_idle
 
 
 def started(qtbot, root):
-    window = open_window(qtbot, root)
-    window.show()
-    window.start()
-    qtbot.waitUntil(lambda: window.source_tab.view is not None and window.state is not None, timeout=30_000)
-    wait_idle(qtbot, window)
-    return window
+    return start_window(qtbot, open_window(qtbot, root))
 
 
 def test_a_long_error_never_widens_the_window_and_shows_once(used_workspace, qtbot):

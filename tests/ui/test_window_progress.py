@@ -10,15 +10,11 @@ from PySide6.QtCore import Qt
 from desktop_app.core.oltp.demo_shop import create_shop
 from desktop_app.core.progress import Progress
 from desktop_app.services.jobs import Job, JobRunner, JobSlot
-from tests.ui.conftest import wait_idle
+from tests.ui.conftest import start_window, wait_idle
 
 
 def started(window, qtbot):
-    window.show()
-    window.start()
-    qtbot.waitUntil(lambda: window.source_tab.view is not None and window.state is not None, timeout=30_000)
-    wait_idle(qtbot, window)
-    return window
+    return start_window(qtbot, window)
 
 
 def test_ingestion_progress_counts_rows_while_it_runs(window, qtbot):

@@ -74,3 +74,12 @@ def read_back(value: str) -> str:
         return value
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value)
 
+
+def column_letter(index: int) -> str:
+    """A spreadsheet's name for the column at 0-based ``index``: 0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

@@ -11,7 +11,7 @@ from python_calamine import CalamineWorkbook
 
 from desktop_app.core.arrow_rows import columns_to_batch
 from desktop_app.core.errors import ExportError
-from desktop_app.core.excel.cell_text import read_back
+from desktop_app.core.excel.cell_text import column_letter, read_back
 from desktop_app.core.excel.number_format import format_value
 from desktop_app.core.identifiers import quote
 from desktop_app.core.ingest.load import BatchTable
@@ -169,6 +169,7 @@ class SheetPreview:
     total_rows: int | None  # rows of the sheet (its first row included), if the file says
     width: int = 0  # columns
     column_chars: tuple[int, ...] = ()  # the longest text of each column, in characters (capped at 60)
+    letters: tuple[str, ...] = ()  # the columns' names as the spreadsheet shows them (A, B, … AA)
 
 
 def sheet_preview(path: Path, sheet: str, limit: int = 500) -> SheetPreview:
@@ -201,4 +202,4 @@ def sheet_preview(path: Path, sheet: str, limit: int = 500) -> SheetPreview:
     width = max((len(row) for row in texts), default=0)
     # Measured here, on the worker: sizing columns to their contents on the GUI thread stalled the window.
     chars = tuple(min(60, max((len(row[c]) for row in texts if c < len(row)), default=0)) for c in range(width))
-    return SheetPreview(texts, numeric, bold, total, width, chars)
+    return SheetPreview(texts, numeric, bold, total, width, chars, tuple(column_letter(c) for c in range(width)))

@@ -19,6 +19,7 @@ from pathlib import Path
 from desktop_app.core.excel.cell_text import (
     FORMULA_LIKE,
     FORMULA_LIKE_RE2,
+    column_letter,
     has_noncharacter_sql,
     xml_text,
     xml_text_sql,
@@ -51,15 +52,6 @@ STYLES_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>"""
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _text_cell(expression: str) -> str:
@@ -200,7 +192,7 @@ class StreamingWorkbook:
         columns = [(r[0], r[1]) for r in cursor.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
         index = len(self.sheets) + 1
         header = "".join(header_cell(c) for c, _ in columns)
-        last = _column_letter(len(columns) - 1)
+        last = column_letter(len(columns) - 1)
         as_text = _inexact_columns(cursor, relation, columns)
         row_sql = "'<row>' || " + " || ".join(cell_expression(c, t, c in as_text) for c, t in columns) + " || '</row>'"
         first = quote(columns[0][0])
@@ -244,7 +236,7 @@ class StreamingWorkbook:
         sheets_xml = "".join(f'<sheet name="{xml_text(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, 1))
         defined = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-            f"'{xml_text(s.name)}'!$A$1:${_column_letter(len(s.columns) - 1)}${s.rows + 1}</definedName>"
+            f"'{xml_text(s.name)}'!$A$1:${column_letter(len(s.columns) - 1)}${s.rows + 1}</definedName>"
             for i, s in enumerate(self.sheets))
         self.zip.writestr("xl/workbook.xml", (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

@@ -19,6 +19,7 @@ from desktop_app.core.excel.cell_text import FORMULA_LIKE_RE2
 from desktop_app.core.identifiers import quote
 from desktop_app.core.leftovers import remove_stale, temp_name
 from desktop_app.core.olap.warehouse import Warehouse
+from desktop_app.core.paged_rows import PagedRows
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
 READ_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
@@ -43,18 +44,18 @@ def check_read_only(sql: str) -> str:
     return sql.strip().rstrip(";")
 
 
-class QueryRows:
+class QueryRows(PagedRows):
     """Rows of ``sql`` on the warehouse, fetched a page at a time. Call ``close()`` when done."""
 
     def __init__(self, warehouse_path: str | Path, sql: str, *, read_only_check: bool = False,
                  order_by: str | None = None, descending: bool = False, with_total: bool = False,
                  cancel: CancelToken | None = None) -> None:
+        super().__init__()
         self.sql = check_read_only(sql) if read_only_check else sql.strip().rstrip(";")
         self._warehouse = Warehouse.for_reading(warehouse_path)
         self._cursor = self._warehouse.new_cursor()
         cancel = cancel or NEVER
         remove = cancel.on_cancel(self._cursor.interrupt)  # for the query itself; paging is short
-        self.fetched, self.exhausted, self.total = 0, False, None
         try:
             cancel.raise_if_cancelled()
             self._cursor.execute("BEGIN TRANSACTION")  # rolled back on close: nothing is ever kept
@@ -79,17 +80,11 @@ class QueryRows:
         finally:
             remove()
 
-    def fetch(self, n: int) -> list[tuple]:
-        if self.exhausted:
-            return []
+    def _next_rows(self, n: int) -> list[tuple]:
         try:
-            rows = self._cursor.fetchmany(n)
+            return self._cursor.fetchmany(n)
         except duckdb.Error as err:
             raise WarehouseError(f"Reading the result failed: {str(err).strip().splitlines()[0]}") from None
-        self.fetched += len(rows)
-        if len(rows) < n:
-            self.exhausted = True
-        return rows
 
     def close(self) -> None:
         try:

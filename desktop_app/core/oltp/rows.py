@@ -12,13 +12,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from desktop_app.core.oltp.source import Source, translated_errors
+from desktop_app.core.paged_rows import PagedRows
 
 
-class RowSource:
+class RowSource(PagedRows):
     """Rows of one table fetched a page at a time. Call ``close()`` (or use ``with``) when done."""
 
     def __init__(self, source: Source, table: str, *, order_by: str | None = None, descending: bool = False,
                  contains: str | None = None, with_total: bool = True, owns_source: bool = False) -> None:
+        super().__init__()
         self._source = source
         self._owns_source = owns_source  # close the source (its engine) with the rows
         with translated_errors(source.spec):
@@ -45,19 +47,10 @@ class RowSource:
             except BaseException:
                 self._connection.close()
                 raise
-        self.fetched = 0
-        self.exhausted = False
 
-    def fetch(self, n: int) -> list[Sequence[Any]]:
-        """The next ``n`` rows (fewer at the end; an empty list once exhausted)."""
-        if self.exhausted:
-            return []
+    def _next_rows(self, n: int) -> list[Sequence[Any]]:
         with translated_errors(self._source.spec):
-            rows = [tuple(row) for row in self._result.fetchmany(n)]
-        self.fetched += len(rows)
-        if len(rows) < n:
-            self.exhausted = True
-        return rows
+            return [tuple(row) for row in self._result.fetchmany(n)]
 
     def close(self) -> None:
         try:
@@ -66,9 +59,3 @@ class RowSource:
             self._connection.close()
             if self._owns_source:
                 self._source.close()
-
-    def __enter__(self) -> RowSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -15,15 +15,6 @@ RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 class SheetModel(QAbstractTableModel):
     def __init__(self, preview: SheetPreview, parent=None) -> None:
         super().__init__(parent)
@@ -55,4 +46,7 @@ class SheetModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        return column_letter(section) if orientation == Qt.Orientation.Horizontal else str(section + 1)
+        if orientation == Qt.Orientation.Horizontal:
+            letters = self.preview.letters
+            return letters[section] if section < len(letters) else ""
+        return str(section + 1)
