@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from desktop_app.core.excel.stages import STAGE_KEYS
@@ -39,14 +40,13 @@ def _excel(args: argparse.Namespace, cancel: CancelToken) -> int:
             status = _print_roads(results[-1].path, warehouse, args.json)
     if args.json:
         sys.stdout.write(json.dumps([{"stage": r.stage, "path": str(r.path), "seconds": r.seconds, "rows": r.rows,
-                                      "steps": r.steps} for r in results], indent=2) + "\n")
+                                      "steps": [asdict(s) for s in r.steps]} for r in results], indent=2) + "\n")
         return status
     for r in results:
         rows = ", ".join(f"{sheet} {n:,}" for sheet, n in r.rows.items())
         stdout.print(f"{r.stage:<13} {r.path}  ({rows}) in {r.seconds:.1f} s")
         for step in r.steps:
-            stdout.print(f"    {step['step']:<9} {step['rows_in']:>10,} → {step['rows_out']:>10,}  "
-                         f"{step['description']}")
+            stdout.print(f"    {step.step:<9} {step.rows_in:>10,} → {step.rows_out:>10,}  {step.description}")
     return status
 
 

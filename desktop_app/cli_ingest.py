@@ -55,7 +55,7 @@ def _ingest(args: argparse.Namespace, cancel: CancelToken) -> int:
                  title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0), show_edge=False)
     rows = []
     for t in result.tables:
-        recon = t.reconciliation["status"] if t.reconciliation else t.status
+        recon = t.reconciliation.status if t.reconciliation else t.status
         rows.append((t.table, t.mode, t.strategy, f"{t.rows_read:,}", f"{t.inserted:,}", f"{t.updated:,}",
                      f"{t.deleted:,}", f"{t.rows_per_second:,.0f}", recon))
     headings = ("table", "mode", "strategy", "read", "inserted", "updated", "deleted", "rows/s", "reconciled")

@@ -49,7 +49,7 @@ def test_full_load_equals_the_source_exactly(shop, tmp_path):
     assert report.ok and {t.table for t in report.tables} == set(shop_schema.TABLES)
     with sqlite3.connect(shop) as db:
         for table in report.tables:
-            assert table.reconciliation["status"] == "equal"
+            assert table.reconciliation.status == "equal"
             count = db.execute(f"select count(*) from {table.table}").fetchone()[0]
             loaded = rows(tmp_path / "w.duckdb", f"select count(*) from raw.{table.table}")[0][0]
             assert table.rows_read == count == loaded
@@ -113,7 +113,7 @@ def test_a_table_wider_than_a_sqlite_function_call_stays_on_the_fast_path(tmp_pa
     report = ingest(source, tmp_path / "w.duckdb")
     table = report.tables[0]
     assert report.ok and not any("general path" in note for note in table.notes)
-    assert table.reconciliation["status"] == "equal"
+    assert table.reconciliation.status == "equal"
     assert rows(tmp_path / "w.duckdb", "select c0, c99, c100, c299, last from raw.w where id = 7") == [
         (7, 106, 107, 306, "row 7")]
     with open_source(str(source)) as src, Warehouse(tmp_path / "w.duckdb") as warehouse:
@@ -222,9 +222,9 @@ def test_dirty_columns_keep_every_row_and_value(tmp_path):
     original = make_dirty_source(source)
     report = ingest(source, tmp_path / "w.duckdb")
     table = report.tables[0]
-    assert report.ok and table.rows_read == 200_000 and table.reconciliation["status"] == "equal"
-    dirty = {d["column"]: d for d in table.dirty_columns}
-    assert dirty["amount"]["example"] == "n/a"
+    assert report.ok and table.rows_read == 200_000 and table.reconciliation.status == "equal"
+    dirty = {d.column: d for d in table.dirty_columns}
+    assert dirty["amount"].example == "n/a"
     assert any("happened" in note and "mixed date formats" in note for note in table.notes)
     types = column_types(tmp_path / "w.duckdb", "readings")
     # An INTEGER column turns a >64-bit literal into a REAL by itself (SQLite affinity): DOUBLE holds it.
@@ -258,12 +258,12 @@ def test_dates_and_timestamps_are_never_bent_to_fit(tmp_path):
     db.close()
     report = ingest(source, tmp_path / "w.duckdb")
     table = report.tables[0]
-    assert report.ok and table.rows_read == 200_000 and table.reconciliation["status"] == "equal"
+    assert report.ok and table.rows_read == 200_000 and table.reconciliation.status == "equal"
     types = column_types(tmp_path / "w.duckdb", "events")
     # An offset and nanoseconds cannot be held by TIMESTAMP: text. A time of day widens DATE to TIMESTAMP.
     # Another ISO form (fractional seconds among whole ones) is still a TIMESTAMP.
     assert types == {"id": "BIGINT", "zoned": "VARCHAR", "day": "TIMESTAMP", "stamp": "TIMESTAMP", "fine": "VARCHAR"}
-    dirty = {d["column"]: d["example"] for d in table.dirty_columns}
+    dirty = {d.column: d.example for d in table.dirty_columns}
     assert dirty == {"zoned": "2024-01-05T10:00:00+02:00", "day": "2024-02-05 10:30",
                      "fine": "2024-04-01 10:00:00.123456789"}
     got = rows(tmp_path / "w.duckdb", "select zoned, day::VARCHAR, stamp::VARCHAR, fine from raw.events "
@@ -297,10 +297,10 @@ def test_timestamp_text_is_never_read_past_its_exact_form(tmp_path, odd):
     db.close()
     report = ingest(source, tmp_path / "w.duckdb")
     table = report.tables[0]
-    assert report.ok and table.rows_read == 200_000 and table.reconciliation["status"] == "equal"
+    assert report.ok and table.rows_read == 200_000 and table.reconciliation.status == "equal"
     assert column_types(tmp_path / "w.duckdb", "events") == {"id": "BIGINT", **dict.fromkeys(odd, "VARCHAR"),
                                                              "fine": "TIMESTAMP"}
-    assert {d["column"]: d["example"] for d in table.dirty_columns} == odd
+    assert {d.column: d.example for d in table.dirty_columns} == odd
     got = rows(tmp_path / "w.duckdb", f"select {', '.join(odd)} from raw.events where id = 150001")
     assert got == [tuple(odd.values())]
     with open_source(str(source)) as src, Warehouse(tmp_path / "w.duckdb") as warehouse:
@@ -315,7 +315,7 @@ def test_general_path_loads_the_same_warehouse_as_the_sqlite_fast_path(shop, tmp
     monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", False)
     general = tmp_path / "general.duckdb"
     report = ingest(shop, general)
-    assert report.ok and all(t.reconciliation["scope"] == "full" for t in report.tables)
+    assert report.ok and all(t.reconciliation.scope == "full" for t in report.tables)
     assert_same_tables(fast, general, shop_schema.TABLES)
 
 
@@ -526,7 +526,7 @@ def test_a_timestamp_column_that_gets_text_is_reloaded_not_cast(tmp_path, monkey
         db.execute("update t set seen = '2024-01-03T10:00:00+02:00', updated_at = '2024-01-03 00:00:00' where id = 2")
     report = ingest(source, warehouse, mode="incremental")
     table = report.tables[0]
-    assert report.ok and table.mode == "full" and table.reconciliation["status"] == "equal"
+    assert report.ok and table.mode == "full" and table.reconciliation.status == "equal"
     assert any("reloaded in full" in note and "+02:00" in note for note in table.notes)
     assert rows(warehouse, "select id, seen from raw.t where id <= 3 order by id") == [
         (1, "2024-01-02 10:00:00.5"), (2, "2024-01-03T10:00:00+02:00"), (3, "2024-01-01T10:00:03")]
@@ -546,16 +546,16 @@ def test_numbers_are_never_read_into_text_or_rounded(tmp_path):
     report = ingest(source, tmp_path / "w.duckdb")
     n, r = sorted(report.tables, key=lambda t: t.table)
     assert report.ok and n.rows_read == r.rows_read == 200_000
-    assert n.reconciliation["status"] == r.reconciliation["status"] == "equal"
+    assert n.reconciliation.status == r.reconciliation.status == "equal"
     assert not any("general path" in note for note in n.notes)  # marked by SQLite, refused by DuckDB
     assert column_types(tmp_path / "w.duckdb", "n") == {"id": "BIGINT", "hex": "VARCHAR", "under": "VARCHAR",
                                                         "frac": "DOUBLE"}
-    assert {d["column"]: d["example"] for d in n.dirty_columns} == {"hex": "0x1A", "under": "1_000", "frac": "2.5"}
+    assert {d.column: d.example for d in n.dirty_columns} == {"hex": "0x1A", "under": "1_000", "frac": "2.5"}
     assert rows(tmp_path / "w.duckdb", "select hex, under, frac from raw.n where id in (2, 150001) order by id") == [
         ("2", "2", 2.0), ("0x1A", "1_000", 2.5)]
     # Reals beside text: SQLite cannot write them as Python and DuckDB do, so that table took the Arrow path.
     assert any("general path" in note for note in r.notes)
-    assert {d["column"]: d["example"] for d in r.dirty_columns} == {"notanumber": "nan"}
+    assert {d.column: d.example for d in r.dirty_columns} == {"notanumber": "nan"}
     assert rows(tmp_path / "w.duckdb", "select notanumber from raw.r where id in (2, 150001) order by id") == [
         ("0.5",), ("nan",)]
 
@@ -572,7 +572,7 @@ def test_reals_and_big_integers_keep_every_digit(tmp_path, huge):
                    (1.7976931348623157e308 if huge else 0.125,))
     report = ingest(source, tmp_path / "w.duckdb")
     table = report.tables[0]
-    assert report.ok and table.rows_read == 200_000 and table.reconciliation["status"] == "equal"
+    assert report.ok and table.rows_read == 200_000 and table.reconciliation.status == "equal"
     general = any("general path" in note and "1e+100" in note for note in table.notes)
     assert general == huge  # a huge real sends the table through the exact Arrow path (Python floats)
     # The fast path cannot know the DECIMAL column holds only integers: text keeps them exact. The Arrow
@@ -595,7 +595,7 @@ def test_a_value_text_cannot_carry_sends_its_table_through_the_general_path(tmp_
         db.execute("update u set anything = ?, body = ? where id = 150001", (odd, odd))
     report = ingest(source, tmp_path / "w.duckdb")
     table = report.tables[0]
-    assert report.ok and table.reconciliation["status"] == "equal"
+    assert report.ok and table.reconciliation.status == "equal"
     assert any("general path" in note for note in table.notes)
     got = rows(tmp_path / "w.duckdb", "select anything, body, stored from raw.u where id in (2, 150001) order by id")
     # Integers and reals share DOUBLE; a blob (as hex) beside integers or text makes a text column, named.
@@ -605,7 +605,7 @@ def test_a_value_text_cannot_carry_sends_its_table_through_the_general_path(tmp_
         assert table.dirty_columns == []
     else:
         assert got == [("2", "b2", "0.3"), ("0001", "0001", "0.3")]
-        assert {d["column"] for d in table.dirty_columns} == {"anything", "body"}
+        assert {d.column for d in table.dirty_columns} == {"anything", "body"}
 
 
 @pytest.mark.parametrize("base", [2 ** 61, 2 ** 62 + 5, -(2 ** 63) + 1])
@@ -625,7 +625,7 @@ def test_snowflake_sized_keys_are_fingerprinted_and_deleted_without_overflow(tmp
     report = ingest(source, warehouse, mode="incremental")
     table = report.tables[0]
     assert report.ok and table.deleted == len(gone) and table.inserted == 1
-    assert table.reconciliation["status"] == "equal"
+    assert table.reconciliation.status == "equal"
     left = {r[0] for r in rows(warehouse, "select id from raw.t")}
     assert left == (set(keys) - gone) | {keys[-2] + 1}
 
@@ -638,5 +638,5 @@ def test_an_integer_primary_key_that_is_not_the_rowid_may_hold_text(tmp_path):
         db.executemany("insert into d values (?, 'x')", [(i,) for i in range(1, 1001)])
         db.execute("insert into d values ('0x1A', 'text key')")
     report = ingest(source, tmp_path / "w.duckdb")
-    assert report.ok and report.tables[0].reconciliation["status"] == "equal"
+    assert report.ok and report.tables[0].reconciliation.status == "equal"
     assert rows(tmp_path / "w.duckdb", "select id from raw.d where v = 'text key'") == [("0x1A",)]

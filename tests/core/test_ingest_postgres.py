@@ -28,7 +28,7 @@ def test_postgres_full_and_incremental(postgres_url, tmp_path):
     with open_source(postgres_url) as source, Warehouse(warehouse) as wh:
         first = run_ingest(source, wh)
     kunden = first.tables[0]
-    assert first.ok and kunden.rows_read == 500 and kunden.reconciliation["status"] == "equal"
+    assert first.ok and kunden.rows_read == 500 and kunden.reconciliation.status == "equal"
     types = dict(rows(warehouse, "select column_name, data_type from information_schema.columns "
                                  "where table_name = 'Kunden'"))
     assert types["balance"] == "DECIMAL(12,2)" and types["active"] == "BOOLEAN"
@@ -67,7 +67,7 @@ def test_postgres_json_and_infinite_times_arrive_as_stored(postgres_url, tmp_pat
     with open_source(postgres_url) as source, Warehouse(warehouse) as wh:
         first = run_ingest(source, wh, tables=["valid"])
     table = first.tables[0]
-    assert first.ok and table.reconciliation["status"] == "equal", table.error
+    assert first.ok and table.reconciliation.status == "equal", table.error
     assert rows(warehouse, "select id, doc, until = 'infinity'::TIMESTAMPTZ, since = '-infinity'::TIMESTAMP, "
                            "day::VARCHAR, span from raw.valid order by id") == [
         (1, '{"a": 1}', True, True, "infinity", "[1,5)"), (2, '[1, "x"]', False, False, "2025-01-01", "(,11)"),

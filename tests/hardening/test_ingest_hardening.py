@@ -161,7 +161,7 @@ def test_an_incremental_load_never_calls_a_missed_change_equal(tmp_path, monkeyp
         db.execute("update t set v = 'back-dated', updated_at = '2020-01-01T00:00:00' where id = 3")
     third = ingest(source, warehouse, mode="incremental")
     table = third.tables[0]
-    assert not third.ok and table.status == "failed" and table.reconciliation["status"] == "different"
+    assert not third.ok and table.status == "failed" and table.reconciliation.status == "different"
 
 
 def test_a_table_of_2000_columns_loads(tmp_path):

@@ -29,11 +29,21 @@ def stage_named(key: str) -> Stage:
 REPORT_TABLES = ("orders", "order_items", "products", "categories", "customers")
 
 
+@dataclass(frozen=True)
+class StepRecord:
+    """One named step of stage 2: what it does and the rows before and after it."""
+
+    step: str
+    description: str
+    rows_in: int
+    rows_out: int
+
+
 @dataclass
 class StageResult:
     stage: str
     path: Path
     seconds: float
     rows: dict[str, int] = field(default_factory=dict)  # sheet -> data rows
-    steps: list[dict] = field(default_factory=list)  # stage 2 only
+    steps: list[StepRecord] = field(default_factory=list)  # stage 2 only
     notes: list[str] = field(default_factory=list)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
 import duckdb
@@ -19,7 +19,7 @@ from desktop_app.core.arrow_rows import rows_to_batch
 from desktop_app.core.errors import ExportError
 from desktop_app.core.excel.read import load_sheet, open_workbook, require_types, require_unique
 from desktop_app.core.excel.safety import atomic_target
-from desktop_app.core.excel.stages import INTERMEDIATE, RAW_EXPORT, StageResult
+from desktop_app.core.excel.stages import INTERMEDIATE, RAW_EXPORT, StageResult, StepRecord
 from desktop_app.core.excel.xlsx_stream import MAX_ROWS, StreamingWorkbook, sheet_notes
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
 
@@ -174,14 +174,14 @@ def transform(stage1: Path, out_dir: Path, *, report: Report = NULL_REPORT,
                 raise ExportError(f"Step {step.name} failed on the data of {stage1}: {str(err).splitlines()[0]}",
                                   "Correct the cells, or run the raw export again to write the workbook afresh.") \
                     from None
-            steps.append({"step": step.name, "description": " ".join(step.description.split()),
-                          "rows_in": rows_in, "rows_out": _rows(con, tables)})
+            steps.append(StepRecord(step.name, " ".join(step.description.split()), rows_in, _rows(con, tables)))
         lines = con.execute(f"SELECT count(*) FROM {tables['order_lines']}").fetchall()[0][0]
         if lines + 1 > MAX_ROWS:
             raise ExportError(f"The steps made {lines:,} order lines; one Excel sheet holds at most {MAX_ROWS - 1:,}. "
                               "Nothing was written.", "Use the model road (oltp-olap build) for data this large.")
         target = Path(out_dir) / INTERMEDIATE
-        con.register("steps", rows_to_batch(list(steps[0]), [list(step.values()) for step in steps]).data)
+        con.register("steps", rows_to_batch([f.name for f in fields(StepRecord)],
+                                            [list(astuple(step)) for step in steps]).data)
         with atomic_target(target) as temp:
             book_out = StreamingWorkbook(temp)
             try:

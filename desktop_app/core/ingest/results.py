@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from desktop_app.core.arrow_rows import DirtyColumn
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """A table's reconciliation after its load, as the run reports it."""
+
+    scope: str  # load | keys | full
+    status: str  # equal | different
+    detail: str
+    source_rows: int | None
+    warehouse_rows: int | None
+
 
 @dataclass
 class TableResult:
@@ -19,8 +32,8 @@ class TableResult:
     watermark: str | None = None
     error: str | None = None
     notes: list[str] = field(default_factory=list)
-    dirty_columns: list[dict] = field(default_factory=list)
-    reconciliation: dict | None = None
+    dirty_columns: list[DirtyColumn] = field(default_factory=list)
+    reconciliation: TableCheck | None = None
 
     @property
     def rows_per_second(self) -> float:

@@ -34,7 +34,7 @@ from desktop_app.core.ingest.journal import (
 from desktop_app.core.ingest.load import LoadStats, NeedsFullReload, apply_deletes, load_full, load_incremental
 from desktop_app.core.ingest.plan import TablePlan, changed_rows_clause, changed_rows_sql, plan_table
 from desktop_app.core.ingest.reconcile import Reconciliation, reconcile_table
-from desktop_app.core.ingest.results import TableResult
+from desktop_app.core.ingest.results import TableCheck, TableResult
 from desktop_app.core.ingest.sqlite_fast import Unsupported, open_snapshot
 from desktop_app.core.ingest.sqlite_table import load_full_sqlite, load_incremental_sqlite
 from desktop_app.core.ingest.watermark import decode_watermark, encode_watermark
@@ -287,7 +287,7 @@ def _finish(job: TableJob, result: TableResult, stats: LoadStats, recon: Reconci
     result.rows_read, result.inserted, result.updated, result.deleted = (stats.rows_read, stats.inserted,
                                                                          stats.updated, stats.deleted)
     result.notes.extend(stats.notes)
-    result.dirty_columns = [{"column": d.column, "example": d.example, "reason": d.reason} for d in stats.dirty]
+    result.dirty_columns = list(stats.dirty)
     if not any(d.column in note for d in stats.dirty for note in stats.notes):
         result.notes.extend(f"{d.column}: loaded as text — {d.reason} (e.g. {d.example!r})" for d in stats.dirty)
     result.seconds = time.perf_counter() - started
@@ -295,8 +295,8 @@ def _finish(job: TableJob, result: TableResult, stats: LoadStats, recon: Reconci
         recon = _reconcile(job)
     else:
         record_reconciliation(job.cursor, job.run_id, recon)
-    result.reconciliation = {"scope": recon.scope, "status": recon.status, "detail": recon.detail,
-                             "source_rows": recon.source_rows, "warehouse_rows": recon.warehouse_rows}
+    result.reconciliation = TableCheck(recon.scope, recon.status, recon.detail, recon.source_rows,
+                                       recon.warehouse_rows)
     result.status = "success" if recon.equal else "failed"
     if not recon.equal:
         result.error = f"reconciliation failed: {recon.detail}"

@@ -139,7 +139,7 @@ class ExcelTab(QWidget):
     def show_results(self, results: list[StageResult]) -> None:
         for result in results:
             if result.steps:
-                self._show_steps([(s["step"], s["rows_in"], s["rows_out"], s["description"]) for s in result.steps])
+                self._show_steps([(s.step, s.rows_in, s.rows_out, s.description) for s in result.steps])
         notes = [note for r in results for note in r.notes if not note.startswith("read from")]
         if notes:
             self.message.show_message(" · ".join(notes), "warn")

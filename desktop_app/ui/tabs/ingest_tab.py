@@ -237,15 +237,15 @@ class IngestTab(QWidget):
             if item is None:
                 continue
             self.bars[result.table].setValue(100 if result.status == "success" else self.bars[result.table].value())
-            recon = result.reconciliation or {}
+            recon = result.reconciliation
             values = {3: f"{result.rows_per_second:,.0f}", 5: f"{result.rows_read:,}",
                       6: f"{result.inserted:,}", 7: f"{result.updated:,}", 8: f"{result.deleted:,}",
-                      9: (f"{'✓ pass' if recon.get('status') == 'equal' else '✗ FAIL'} — {recon.get('detail', '')}"
+                      9: (f"{'✓ pass' if recon.status == 'equal' else '✗ FAIL'} — {recon.detail or ''}"
                           if recon else (result.error or ""))}
             for column, text in values.items():
                 item.setText(column, text)
             item.setToolTip(9, item.text(9))
-            item.setForeground(9, palette.brush(recon.get("status") or result.status))
+            item.setForeground(9, palette.brush(recon.status if recon else result.status))
             self._set_status(item, result.status)
             item.setText(1, result.strategy)
         notes = list(report.notes) + [f"{t.table}: {note}" for t in report.tables for note in t.notes]
