@@ -57,10 +57,11 @@ def read_last_run(target_dir: Path) -> LastRun | None:
 
 def manifest(parsed: ParsedProject, compiled: dict[str, str]) -> dict:
     project, compiler, graph = parsed.project, parsed.compiler, parsed.graph
-    nodes = {}
+    nodes, unit_tests = {}, {}
     for uid, node in project.nodes.items():
         entry = {
-            "unique_id": uid, "resource_type": node.resource_type, "name": node.name, "package_name": project.name,
+            "unique_id": uid, "resource_type": node.resource_type, "name": node.name,
+            "package_name": node.package_name or project.name,
             "path": str(node.path), "original_file_path": str(node.path), "fqn": node.fqn,
             "config": {"materialized": node.materialized, **{k: v for k, v in node.config.items()
                                                               if k not in ("materialized",)}},
@@ -71,7 +72,7 @@ def manifest(parsed: ParsedProject, compiled: dict[str, str]) -> dict:
             "sources": [list(s) for s in node.sources], "raw_code": node.raw_code,
             "compiled_code": compiled.get(uid),
         }
-        if node.resource_type in ("model", "seed"):
+        if node.resource_type in ("model", "seed", "snapshot"):
             relation = compiler.relation(node)
             entry.update(database=relation.database, schema=relation.schema, alias=relation.identifier,
                          relation_name=None if node.is_ephemeral else str(relation))
@@ -79,7 +80,12 @@ def manifest(parsed: ParsedProject, compiled: dict[str, str]) -> dict:
             entry["test_metadata"] = node.test_metadata
             entry["attached_node"] = node.attached_node
             entry["column_name"] = node.column_name
-        nodes[uid] = entry
+        if node.resource_type == "unit_test":
+            entry.update(model=project.nodes[node.attached_node].name if node.attached_node in project.nodes else None,
+                         given=node.extra.get("given"), expect=node.extra.get("expect"))
+            unit_tests[uid] = entry
+        else:
+            nodes[uid] = entry
     sources = {}
     for uid, source in project.sources.items():
         relation = compiler.source_relation(source.source_name, source.name)
@@ -92,7 +98,7 @@ def manifest(parsed: ParsedProject, compiled: dict[str, str]) -> dict:
         "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
                      "dbt_version": f"oltp-olap {__version__}", "generated_at": datetime.now(UTC).isoformat(),
                      "project_name": project.name, "adapter_type": "duckdb"},
-        "nodes": nodes, "sources": sources, "macros": {},
+        "nodes": nodes, "sources": sources, "macros": {}, "unit_tests": unit_tests,
         "parent_map": {u: list(graph.parents.get(u, [])) for u in [*project.nodes, *project.sources]},
         "child_map": {u: list(graph.children.get(u, [])) for u in [*project.nodes, *project.sources]},
     }

@@ -1,42 +1,40 @@
-"""Render models with Jinja2 the way dbt does: a parse pass that records, a compile pass that resolves.
+"""Render nodes with Jinja the way dbt does: a parse pass that records, a compile pass that resolves.
 
-The parse pass gives every node its ``refs``, ``sources`` and ``config``; the compile pass turns
-``ref``/``source``/``this`` into fully quoted three-part relation names, inlines ephemeral models as
-``__dbt__cte__<name>`` CTEs, and builds generic tests' queries.
+The parse pass gives every node its ``refs``, ``sources`` and ``config`` (``execute`` is false, so no
+macro touches the warehouse); the compile pass turns ``ref``/``source``/``this`` into fully quoted
+relation names, inlines ephemeral models as ``__dbt__cte__<name>`` CTEs, and lets macros query the
+warehouse. Relation names come from the ``generate_*_name`` macros when the project or a package
+overrides them, else from dbt's defaults computed directly. The context — ``var``, ``target``,
+``adapter``, ``run_query``, ``config``, ``model``, ``graph`` … — is dbt's documented one.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from desktop_app.core.errors import ModelError
-from desktop_app.core.identifiers import qualified
-from desktop_app.core.models.project import Node, Project, env_var, merge_configs, short_hash, template_error
+from desktop_app.core.models import adapter as db
+from desktop_app.core.models.generic_tests import KWARGS_NAME, render_kwargs
+from desktop_app.core.models.jinja import (
+    NAMESPACE_KEY,
+    base_functions,
+    make_environment,
+    make_native_environment,
+    now_utc,
+)
+from desktop_app.core.models.macros import BUILTIN, MacroNamespace, MacroRegistry, builtin_macro_files
+from desktop_app.core.models.packages import Package
+from desktop_app.core.models.project import Node, Project, env_var, merge_configs, template_error
+from desktop_app.core.models.relation import Relation
 
 _MISSING = object()
-
-
-@dataclass(frozen=True)
-class Relation:
-    database: str
-    schema: str
-    identifier: str
-
-    def __str__(self) -> str:
-        return qualified(self.database, self.schema, self.identifier)
-
-    @property
-    def name(self) -> str:
-        return self.identifier
-
-    def render(self) -> str:
-        return str(self)
+_TEMPLATES: dict = {}  # compiled once per process, by text
+NAME_MACROS = ("generate_database_name", "generate_schema_name", "generate_alias_name")
 
 
 @dataclass(frozen=True)
@@ -48,109 +46,235 @@ class Target:
     threads: int = 2
     profile_name: str = "oltp_olap"
 
+    def get(self, key: str, default: Any = None) -> Any:  # target['schema'] and target.get('schema') also work
+        return getattr(self, key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+
+class _Flags:
+    """dbt's ``flags``: the command's switches; any other flag reads as unset."""
+
+    def __init__(self, full_refresh: bool, command: str) -> None:
+        self.FULL_REFRESH, self.WHICH = full_refresh, command
+
+    def __getattr__(self, name: str) -> Any:
+        return None
+
+
+class _Config:
+    """``config`` in Jinja: ``config(…)`` records (parse) or does nothing (compile); ``config.get``."""
+
+    def __init__(self, compiler: Compiler, node: Node, parsing: bool) -> None:
+        self._compiler, self._node, self._parsing = compiler, node, parsing
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str:
+        if self._parsing:
+            if args and isinstance(args[0], dict):
+                kwargs = {**args[0], **kwargs}
+            self._node.file_config = merge_configs(self._node.file_config, kwargs)
+        return ""
+
+    def _current(self) -> dict:
+        return merge_configs(self._node.config, self._node.file_config) if self._parsing else self._node.config
+
+    def get(self, key: str, default: Any = None, validator: Any = None) -> Any:
+        value = self._current().get(key.replace("-", "_"), _MISSING)
+        return default if value is _MISSING or value is None else value
+
+    def require(self, key: str, validator: Any = None) -> Any:
+        value = self._current().get(key, _MISSING)
+        if value is _MISSING:
+            raise ModelError(f"{self._node.path}: the config {key!r} is required.", f"Set {key} in its config().")
+        return value
+
+    def set(self, key: str, value: Any) -> str:
+        self._node.config[key] = value
+        return ""
+
+    def persist_relation_docs(self) -> bool:
+        return False
+
+    def persist_column_docs(self) -> bool:
+        return False
+
 
 class Compiler:
-    def __init__(self, project: Project, target: Target, cli_vars: dict | None = None,
-                 full_refresh: bool = False) -> None:
-        self.project = project
-        self.target = target
-        self.cli_vars = cli_vars or {}
-        self.full_refresh = full_refresh
-        self.env = jinja2.Environment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"],
-                                      keep_trailing_newline=True)
-        self.env.filters["as_bool"] = lambda v: str(v).lower() in ("true", "1")
-        self.env.filters["as_number"] = lambda v: float(v) if "." in str(v) else int(v)
-        self.env.filters["as_text"] = str
-        self._macro_templates = []
-        for path in project.macro_files:
-            try:
-                self._macro_templates.append(self.env.from_string(path.read_text(encoding="utf-8")))
-            except jinja2.TemplateSyntaxError as err:
-                raise template_error(err, project, path.relative_to(project.root)) from None
+    def __init__(self, project: Project, target: Target, cli_vars: dict | None = None, full_refresh: bool = False,
+                 packages: list[Package] | None = None, command: str = "build") -> None:
+        self.project, self.target = project, target
+        self.cli_vars, self.full_refresh, self.command = cli_vars or {}, full_refresh, command
+        self.packages = {p.name: p for p in packages or []}
+        self.env, self.native_env = make_environment(), make_native_environment()
+        self.run_started_at, self.invocation_id = now_utc(), str(uuid.uuid4())
+        self.registry = MacroRegistry(project.name)
+        self._yaml_context: dict | None = None
+        project.config = self._render_project_config(project.config)
+        self._load_macros()
         self.existing: dict[str, str] = {}  # relation str -> 'table' | 'view' (filled by the runner)
+        self.warehouse = db.Warehouse(None)  # set by the runner before compiling: macros may then query
+        self.graph: dict = {"nodes": {}, "sources": {}, "macros": {}, "exposures": {}, "metrics": {},
+                            "semantic_models": {}, "saved_queries": {}, "groups": {}, "unit_tests": {}}
+        self.selected: list[str] = []
+        self._relations: dict[str, Relation] = {}
+        self.frozen = False  # after parsing, names no longer change: cached
 
-    # -- naming -----------------------------------------------------------------------------------
+    # -- macros -----------------------------------------------------------------------------------
+    def _load_macros(self) -> None:
+        for path in builtin_macro_files():
+            self.registry.add_file(self.env, path.read_text(encoding="utf-8"), f"(built-in) {path.name}", BUILTIN)
+        for package in self.packages.values():
+            self.registry.packages.setdefault(package.name, {})
+            folders = package.paths("macro-paths", "macros") + [p / "generic" for p in package.paths("test-paths",
+                                                                                                      "tests")]
+            for path in _sql_files(folders):
+                label = f"{package.name}: {path.relative_to(package.root)}"
+                self.registry.add_file(self.env, path.read_text(encoding="utf-8"), label, package.name)
+        for path in self.project.macro_files:
+            self.registry.add_file(self.env, path.read_text(encoding="utf-8"), str(path.relative_to(self.project.root)),
+                                   self.project.name)
+        self.registry.search_orders = {str(d.get("macro_namespace")): list(d.get("search_order") or [])
+                                       for d in self.project.config.get("dispatch") or [] if isinstance(d, dict)}
+
+    def _render_project_config(self, config: dict) -> dict:
+        """dbt_project.yml with its Jinja rendered, except what dbt renders later: vars, run hooks, the query
+        comment, and model hooks (they render in each node's context when they run)."""
+        later = {"vars", "on-run-start", "on-run-end", "query-comment"}
+        rendered = {}
+        for key, value in config.items():
+            if key in later:
+                rendered[key] = value
+            elif key in ("models", "seeds", "snapshots", "tests", "data_tests") and isinstance(value, dict):
+                rendered[key] = self._render_tree(value)
+            else:
+                rendered[key] = self.render_yaml(value)
+        return rendered
+
+    def _render_tree(self, tree: dict) -> dict:
+        out = {}
+        for key, value in tree.items():
+            if str(key).lstrip("+ ").replace("-", "_") in ("pre_hook", "post_hook"):
+                out[key] = value
+            else:
+                out[key] = self._render_tree(value) if isinstance(value, dict) else self.render_yaml(value)
+        return out
+
+    # -- names ------------------------------------------------------------------------------------
     def relation(self, node: Node) -> Relation:
-        custom = node.config.get("schema")
-        schema = self._schema_name(custom, node)
-        database = node.config.get("database") or self.target.database
-        return Relation(database, schema, node.config.get("alias") or node.name)
+        cached = self._relations.get(node.unique_id) if self.frozen else None
+        if cached is not None:
+            return cached
+        custom = {"generate_database_name": node.config.get("database"),
+                  "generate_schema_name": node.config.get("schema"),
+                  "generate_alias_name": node.config.get("alias")}
+        database, schema, alias = (self._name(macro, custom[macro], node) for macro in NAME_MACROS)
+        if node.resource_type == "snapshot" and node.config.get("target_schema"):  # before dbt 1.9: taken as is
+            schema = str(node.config["target_schema"])
+            database = str(node.config.get("target_database") or self.target.database)
+        relation = Relation(database, schema, alias, "view" if node.materialized == "view" else "table")
+        if self.frozen:
+            self._relations[node.unique_id] = relation
+        return relation
 
-    def _schema_name(self, custom: str | None, node: Node) -> str:
-        if self.project.has_custom_schema_macro:
-            context = self._base_context(node)
-            for module in self._modules(context):
-                macro = getattr(module, "generate_schema_name", None)
-                if macro is not None:
-                    return str(macro(custom, {"name": node.name, "resource_type": node.resource_type,
-                                              "fqn": node.fqn, "config": node.config})).strip()
-        if not custom:
-            return self.target.schema
-        return f"{self.target.schema}_{str(custom).strip()}"
+    def _name(self, macro: str, custom: Any, node: Node) -> str:
+        if self.registry.defines(macro):  # the project (or a package) decides
+            context = self.context(node, parsing=True, with_this=False)
+            return str(context[NAMESPACE_KEY].lookup(macro)(custom, node)).strip()
+        if macro == "generate_database_name":
+            return str(custom).strip() if custom else self.target.database
+        if macro == "generate_schema_name":
+            return self.target.schema if custom is None else f"{self.target.schema}_{str(custom).strip()}"
+        return str(custom).strip() if custom else node.name
 
     def source_relation(self, source_name: str, table: str) -> Relation:
         for source in self.project.sources.values():
             if source.source_name == source_name and source.name == table:
-                return Relation(source.database or self.target.database, source.schema, source.identifier)
+                return Relation(source.database or self.target.database, source.schema, source.identifier, "table")
         raise ModelError(f"Unknown source {source_name!r}.{table!r}.",
                          "Declare it under `sources:` in a .yml file of the project.")
 
+    def is_incremental(self, node: Node) -> bool:
+        return (node.materialized == "incremental" and not self.full_refresh
+                and self.existing.get(str(self.relation(node))) == "table")
+
     # -- contexts ---------------------------------------------------------------------------------
-    def var(self, name: str, default: Any = _MISSING) -> Any:
+    def var(self, name: str, default: Any = _MISSING, package: str | None = None) -> Any:
         if name in self.cli_vars:
             return self.cli_vars[name]
+        scoped = self.project.vars.get(package) if package and package != self.project.name else None
+        if isinstance(scoped, dict) and name in scoped:
+            return scoped[name]
         if name in self.project.vars:
             return self.project.vars[name]
+        own = self.packages[package].config.get("vars") or {} if package in self.packages else {}
+        if name in own:
+            return own[name]
         if default is not _MISSING:
             return default
         raise ModelError(f"Required var {name!r} not found in config.",
                          f"Define it under `vars:` in dbt_project.yml or pass --vars '{{{name}: …}}'.")
 
-    def _base_context(self, node: Node | None) -> dict:
-        return {
-            "var": self.var,
-            "env_var": env_var,
-            "target": self.target,
-            "run_started_at": datetime.now(UTC),
-            "log": lambda *args, **kwargs: "",
-            "flags": {"FULL_REFRESH": self.full_refresh},
-            "project_name": self.project.name,
-            "exceptions": _Exceptions(),
-            "return": _return,
-            "modules": {"datetime": __import__("datetime"), "re": re},
-        }
-
-    def _modules(self, context: dict):
-        return [template.make_module(vars=context) for template in self._macro_templates]
-
-    def _with_macros(self, context: dict) -> dict:
-        for module in self._modules(context):
-            for name in dir(module):
-                if not name.startswith("_"):
-                    context.setdefault(name, getattr(module, name))
+    def yaml_context(self) -> dict:
+        """What Jinja in YAML may use (dbt_project.yml, properties files): vars, the target, env vars."""
+        if self._yaml_context is not None:
+            return self._yaml_context
+        context = self._yaml_context = base_functions(self.invocation_id, self.run_started_at)
+        context.update(var=self.var, env_var=env_var, target=self.target, project_name=self.project.name,
+                       flags=_Flags(self.full_refresh, self.command))
+        MacroNamespace(self.registry, context, self.project.name)
         return context
 
-    def render(self, node: Node, *, parsing: bool, extra: dict | None = None) -> str:
-        """Render ``node.raw_code``; in the parse pass ``ref``/``source``/``config`` only record."""
-        context = self._base_context(node)
+    def render_yaml(self, value: Any) -> Any:
+        from desktop_app.core.models.jinja import render_native
+
+        try:
+            return render_native(self.native_env, value, self.yaml_context())
+        except jinja2.TemplateError as err:
+            raise ModelError(f"Could not render {value!r}: {err}.", "Fix the Jinja in that YAML value.") from None
+
+    def context(self, node: Node, *, parsing: bool, statements: db.Statements | None = None,
+                with_this: bool = True) -> dict:
+        context = base_functions(self.invocation_id, self.run_started_at)
+        warehouse = self.warehouse if not parsing else db.Warehouse(None)
+        statements = statements or db.Statements(warehouse, execute=not parsing)
+        namespace = MacroNamespace(self.registry, context, node.package_name)
+        adapter = db.Adapter(warehouse, lambda d, s, i, t=None: Relation(d, s, i, t), namespace.dispatch)
+        package = node.package_name
+        context.update(
+            var=lambda name, default=_MISSING: self.var(name, default, package), env_var=env_var,
+            target=self.target, flags=_Flags(self.full_refresh, self.command), project_name=self.project.name,
+            execute=not parsing, adapter=adapter, api={"Relation": Relation, "Column": db.Column},
+            statement=statements.statement, load_result=statements.load_result, store_result=statements.store_result,
+            run_query=statements.run_query, load_relation=adapter.load_relation,
+            config=_Config(self, node, parsing), model=node.as_dict(), graph=self.graph,
+            selected_resources=list(self.selected), doc=lambda *args: "",
+            is_incremental=(lambda: False) if parsing else (lambda: self.is_incremental(node)),
+            should_full_refresh=lambda: bool(self.full_refresh or node.config.get("full_refresh")),
+            should_store_failures=lambda: bool(node.config.get("store_failures")),
+            database=self.target.database, schema=self.target.schema,
+        )
         if parsing:
             context.update(ref=lambda *a, **k: self._record_ref(node, a, k),
-                           source=lambda s, t: self._record_source(node, s, t),
-                           config=lambda *a, **k: self._record_config(node, a, k),
-                           is_incremental=lambda: False,
-                           this=Relation(self.target.database, self.target.schema, node.name))
+                           source=lambda s, t: self._record_source(node, s, t))
         else:
             context.update(ref=lambda *a, **k: self._resolve_ref(node, a, k),
-                           source=lambda s, t: str(self.source_relation(s, t)),
-                           config=lambda *a, **k: "",
-                           is_incremental=lambda: self.is_incremental(node),
-                           this=self.relation(node))
+                           source=lambda s, t: self.source_relation(s, t))
+        if with_this:
+            context["this"] = self.relation(node)
+        context["builtins"] = {"ref": context["ref"], "source": context["source"], "config": context["config"]}
+        return context
+
+    def render(self, node: Node, *, parsing: bool, extra: dict | None = None, text: str | None = None) -> str:
+        """Render ``node.raw_code`` (or ``text`` in the node's context); parsing, ``ref``/``config`` only record."""
+        context = self.context(node, parsing=parsing)
         if extra:
             context.update(extra)
-        self._with_macros(context)
         try:
-            template = self.env.from_string(node.raw_code)
-            return template.render(context)
+            if node.test_metadata is not None:
+                context[KWARGS_NAME] = render_kwargs(node.test_metadata["kwargs"],
+                                                     lambda value: self._native(value).render(context))
+            return self.template(node.raw_code if text is None else text).render(context)
         except jinja2.TemplateSyntaxError as err:
             raise template_error(err, self.project, node.path) from None
         except jinja2.UndefinedError as err:
@@ -166,49 +290,62 @@ class Compiler:
             raise ModelError(f"In {node.path}: rendering failed: {type(err).__name__}: {err}.",
                              f"Check the vars and macros it uses.{given}") from None
 
-    # -- parse pass -------------------------------------------------------------------------------
-    def _record_ref(self, node: Node, args: tuple, kwargs: dict) -> str:
+    def _native(self, text: str) -> jinja2.Template:
+        key = ("native", text)
+        found = _TEMPLATES.get(key)
+        if found is None:
+            found = _TEMPLATES[key] = self.native_env.from_string(text)
+        return found
+
+    def template(self, text: str) -> jinja2.Template:
+        """A compiled template per distinct text: a node is rendered to parse and again to compile."""
+        found = _TEMPLATES.get(text)
+        if found is None:
+            found = _TEMPLATES[text] = self.env.from_string(text)
+        return found
+
+    # -- ref and source ---------------------------------------------------------------------------
+    def _ref_name(self, node: Node, args: tuple, kwargs: dict) -> str:
+        if "version" in kwargs or "v" in kwargs:
+            raise ModelError(f"not supported: a versioned ref() in {node.location('ref(')}.",
+                             "Refer to the model without a version.")
         name = args[-1] if args else kwargs.get("name")
+        if not isinstance(name, str):
+            raise ModelError(f"In {node.path}: ref() needs a model name.")
+        return name
+
+    def _record_ref(self, node: Node, args: tuple, kwargs: dict) -> Relation:
+        name = self._ref_name(node, args, kwargs)
         if name not in node.refs:
             node.refs.append(name)
-        return str(Relation(self.target.database, self.target.schema, name))
+        return Relation(self.target.database, self.target.schema, name)
 
-    def _record_source(self, node: Node, source_name: str, table: str) -> str:
+    def _record_source(self, node: Node, source_name: str, table: str) -> Relation:
         if (source_name, table) not in node.sources:
             node.sources.append((source_name, table))
-        return str(Relation(self.target.database, source_name, table))
+        return Relation(self.target.database, source_name, table)
 
-    def _record_config(self, node: Node, args: tuple, kwargs: dict) -> str:
-        if args and isinstance(args[0], dict):
-            kwargs = {**args[0], **kwargs}
-        node.file_config = merge_configs(node.file_config, kwargs)
-        return ""
-
-    # -- compile pass -----------------------------------------------------------------------------
-    def _resolve_ref(self, node: Node, args: tuple, kwargs: dict) -> str:
-        name = args[-1] if args else kwargs.get("name")
+    def _resolve_ref(self, node: Node, args: tuple, kwargs: dict) -> Relation:
+        name = self._ref_name(node, args, kwargs)
         target = self.project.node_by_name(name)
         if target is None:
-            raise ModelError(f"{node.path} refers to {name!r}, which is not a model or seed.",
+            raise ModelError(f"{node.path} refers to {name!r}, which is not a model, seed or snapshot.",
                              "Check the name in ref(), or add the model.")
         if target.is_ephemeral:
-            return f"__dbt__cte__{target.name}"
-        return str(self.relation(target))
+            return Relation(None, None, f"__dbt__cte__{target.name}", "cte")
+        return self.relation(target)
 
-    def is_incremental(self, node: Node) -> bool:
-        return (node.materialized == "incremental" and not self.full_refresh
-                and self.existing.get(str(self.relation(node))) == "table")
-
+    # -- compiled SQL -----------------------------------------------------------------------------
     def compile_node(self, node: Node) -> str:
         """The SELECT dbt would run for ``node``, with ephemeral ancestors injected as CTEs."""
         sql = self.render(node, parsing=False).strip()
         if sql.endswith(";"):
             raise ModelError(f"{node.path} ends with a semicolon.",
                              "A model is one SELECT that dbt wraps in parentheses: remove the trailing ';'.")
-        ctes = self._ephemeral_ctes(node)
+        ctes = self.ephemeral_ctes(node)
         return inject_ctes(sql, ctes) if ctes else sql
 
-    def _ephemeral_ctes(self, node: Node) -> list[tuple[str, str]]:
+    def ephemeral_ctes(self, node: Node) -> list[tuple[str, str]]:
         ordered: list[tuple[str, str]] = []
         seen: set[str] = set()
 
@@ -219,8 +356,7 @@ class Compiler:
                     continue
                 visit(parent)
                 seen.add(parent.name)
-                body = self.render(parent, parsing=False).strip()
-                ordered.append((f"__dbt__cte__{parent.name}", body))
+                ordered.append((f"__dbt__cte__{parent.name}", self.render(parent, parsing=False).strip()))
 
         visit(node)
         return ordered
@@ -236,122 +372,5 @@ def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
     return f"with {rendered}\n{sql}"
 
 
-class _Exceptions:
-    @staticmethod
-    def raise_compiler_error(message: str) -> None:
-        raise ModelError(f"Compilation error: {message}")
-
-    @staticmethod
-    def warn(message: str) -> str:
-        return ""
-
-
-def _return(value: Any) -> Any:
-    return value
-
-
-# -- generic tests ------------------------------------------------------------------------------
-GENERIC_TESTS = ("not_null", "unique", "accepted_values", "relationships")
-
-
-def _quote_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def generic_test_sql(kind: str, relation: str, column: str, args: dict, compiler: Compiler, owner: Node) -> str:
-    col = column
-    if kind == "not_null":
-        return f"select {col}\nfrom {relation}\nwhere {col} is null"
-    if kind == "unique":
-        return (f"select\n    {col} as unique_field,\n    count(*) as n_records\nfrom {relation}\n"
-                f"where {col} is not null\ngroup by {col}\nhaving count(*) > 1")
-    if kind == "accepted_values":
-        values = ", ".join(_quote_value(v) for v in args.get("values", []))
-        return (f"with all_values as (\n    select\n        {col} as value_field,\n        count(*) as n_records\n"
-                f"    from {relation}\n    group by {col}\n)\nselect *\nfrom all_values\n"
-                f"where value_field not in (\n    {values}\n)")
-    if kind == "relationships":
-        to = compiler.render(Node(owner.unique_id, "test", owner.name, owner.path, "{{ " + args["to"] + " }}"),
-                             parsing=False).strip()
-        field_ = args.get("field")
-        return (f"with child as (\n    select {col} as from_field\n    from {relation}\n    where {col} is not null\n"
-                f"),\nparent as (\n    select {field_} as to_field\n    from {to}\n)\nselect\n    from_field\n"
-                f"from child\nleft join parent\n    on child.from_field = parent.to_field\n"
-                f"where parent.to_field is null")
-    raise ModelError(f"Unknown generic test {kind!r} on {owner.name}.{column}.",
-                     f"Supported: {', '.join(GENERIC_TESTS)}.")
-
-
-def generic_test_name(kind: str, owner: str, column: str, args: dict) -> str:
-    name = f"{kind}_{owner}_{column}"
-    parts = []
-    if kind == "accepted_values":
-        parts = [str(v) for v in args.get("values", [])]
-    elif kind == "relationships":
-        parts = [str(args.get("field", "")), str(args.get("to", ""))]
-    if parts:
-        # dbt drops quotes, then turns anything else that is not a word character into "_":
-        # ref('dim_customers') → ref_dim_customers_
-        name += "__" + "__".join(re.sub(r"[^0-9A-Za-z_]", "_", re.sub(r"['\"]", "", p)) for p in parts)
-    return name
-
-
-def attach_generic_tests(project: Project, compiler: Compiler) -> None:
-    """Create a test node for every generic test declared on model, seed and source columns."""
-    owners: list[tuple[str, str, dict, str]] = []  # (owner unique_id, display name, columns, kind)
-    for node in list(project.nodes.values()):
-        if node.resource_type in ("model", "seed"):
-            owners.append((node.unique_id, node.name, node.columns, node.resource_type))
-    for source in project.sources.values():
-        owners.append((source.unique_id, f"{source.source_name}_{source.name}", source.columns, "source"))
-    for owner_id, owner_name, columns, kind in owners:
-        for column in columns.values():
-            for entry in (column.get("data_tests") or []) + (column.get("tests") or []):
-                test_kind, args, config = _parse_test_entry(entry)
-                base = generic_test_name(test_kind, owner_name, column["name"], args)
-                name = f"source_{base}" if kind == "source" else base
-                unique_id = f"test.{project.name}.{name}.{short_hash(owner_id + name)}"
-                test = Node(unique_id, "test", name, _owner_path(project, owner_id), fqn=[project.name, name],
-                            test_metadata={"name": test_kind, "kwargs": {"column_name": column["name"], **args}},
-                            attached_node=owner_id, column_name=column["name"])
-                test.config = merge_configs({"severity": "error"}, config)
-                test.depends_on = [owner_id]
-                if test_kind == "relationships":
-                    match = re.search(r"ref\(\s*['\"]([^'\"]+)['\"]\s*\)", str(args.get("to", "")))
-                    if match:
-                        parent = project.node_by_name(match.group(1))
-                        if parent is None:
-                            raise ModelError(f"Test {name} refers to {match.group(1)!r}, which does not exist.")
-                        test.depends_on.append(parent.unique_id)
-                project.nodes[unique_id] = test
-
-
-def _owner_path(project: Project, owner_id: str) -> Path:
-    """The file a generic test belongs to: its model's or seed's, or the models folder for a source."""
-    node = project.nodes.get(owner_id)
-    return node.path if node else Path("models")
-
-
-def _parse_test_entry(entry: Any) -> tuple[str, dict, dict]:
-    if isinstance(entry, str):
-        return entry, {}, {}
-    if isinstance(entry, dict) and len(entry) == 1:
-        kind, body = next(iter(entry.items()))
-        body = body or {}
-        config = dict(body.get("config") or {})
-        for key in ("severity", "where", "warn_if", "error_if", "tags", "enabled"):
-            if key in body:
-                config[key] = body[key]
-        args = dict(body.get("arguments") or {})
-        for key, value in body.items():
-            if key not in ("config", "arguments", "severity", "where", "warn_if", "error_if", "tags", "enabled",
-                           "name", "description"):
-                args[key] = value
-        if kind not in GENERIC_TESTS:
-            raise ModelError(f"Unknown generic test {kind!r}.", f"Supported: {', '.join(GENERIC_TESTS)}.")
-        return kind, args, config
-    raise ModelError(f"Cannot read the test definition {entry!r}.")
+def _sql_files(folders) -> list:
+    return sorted(p for folder in folders if folder.exists() for p in folder.rglob("*.sql"))

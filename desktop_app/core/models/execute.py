@@ -1,4 +1,4 @@
-"""Run one node — a seed, a model or a test — and say what happened as a ``NodeResult``.
+"""Run one node — seed, model, snapshot, data test or unit test — and say what happened.
 
 Every failure a node can have becomes its result's message (the run goes on with what does not
 depend on it); only a cancel stops the run. Each worker thread has its own DuckDB cursor, and a
@@ -14,11 +14,15 @@ from pathlib import Path
 import duckdb
 
 from desktop_app.core.errors import ModelError
-from desktop_app.core.models.compile import generic_test_sql, inject_ctes
-from desktop_app.core.models.materialize import build_model, load_seed, relation_kind, run_test
+from desktop_app.core.identifiers import qualified
+from desktop_app.core.models.generic_tests import judge
+from desktop_app.core.models.materialize import build_model, run_test
 from desktop_app.core.models.parse import ParsedProject
 from desktop_app.core.models.project import Node
 from desktop_app.core.models.results import NodeResult
+from desktop_app.core.models.seeds import load_seed
+from desktop_app.core.models.sql_steps import relation_kind, run_in_transaction
+from desktop_app.core.models.unit_tests import compare, unit_test_sql
 from desktop_app.core.olap.warehouse import Warehouse
 
 
@@ -29,12 +33,14 @@ class NodeExecutor:
         self.warehouse, self.command, self.full_refresh, self.target_dir = warehouse, command, full_refresh, target_dir
         self.local = threading.local()
         self.cursors: list[duckdb.DuckDBPyConnection] = []
+        self.lock = threading.Lock()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cursor = getattr(self.local, "cursor", None)
         if cursor is None:
             cursor = self.local.cursor = self.warehouse.new_cursor()
-            self.cursors.append(cursor)
+            with self.lock:
+                self.cursors.append(cursor)
         return cursor
 
     def interrupt(self) -> None:
@@ -50,12 +56,8 @@ class NodeExecutor:
         started = time.perf_counter()
         result = NodeResult(uid, node.name, node.resource_type, "success", materialized=node.materialized)
         try:
-            if node.resource_type == "seed":
-                self._seed(node, result)
-            elif node.resource_type == "model":
-                self._model(node, result)
-            else:
-                self._test(node, result)
+            {"seed": self._seed, "model": self._model, "snapshot": self._model, "test": self._test,
+             "unit_test": self._unit_test}[node.resource_type](node, result)
         except ModelError as err:
             result.status, result.message = "error", err.user_message
         except duckdb.InterruptException:
@@ -72,8 +74,8 @@ class NodeExecutor:
 
     def _write(self, kind: str, node: Node, sql: str) -> str:
         path = self.target_dir / kind / self.project.name / node.path
-        if node.resource_type == "test" and node.test_metadata is not None:
-            path = path.parent / node.path.stem / f"{node.name}.sql"
+        if node.resource_type in ("test", "unit_test") and node.path.suffix in (".yml", ".yaml"):
+            path = path / f"{node.config.get('alias') or node.name}.sql"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(sql + "\n", encoding="utf-8")
         return str(path.relative_to(self.project.root)) if path.is_relative_to(self.project.root) else str(path)
@@ -105,44 +107,53 @@ class NodeExecutor:
 
     def _hooks(self, node: Node, key: str) -> list[str]:
         hooks = node.config.get(key) or node.config.get(key.replace("_", "-")) or []
-        hooks = [hooks] if isinstance(hooks, str) else list(hooks)
-        rendered = []
-        for hook in hooks:
-            text = hook.get("sql", "") if isinstance(hook, dict) else str(hook)
-            temp = Node(node.unique_id, node.resource_type, node.name, node.path, text, config=node.config,
-                        refs=node.refs, fqn=node.fqn)
-            rendered.append(self.compiler.render(temp, parsing=False))
+        hooks = [hooks] if isinstance(hooks, str | dict) else list(hooks)
+        rendered = [self.compiler.render(node, parsing=False, text=h.get("sql", "") if isinstance(h, dict) else str(h))
+                    for h in hooks]
         return [h for h in rendered if h.strip()]
 
-    def _test_sql(self, node: Node) -> str:
-        if node.test_metadata is None:
-            return self.compiler.compile_node(node)
-        kwargs = {k: v for k, v in node.test_metadata["kwargs"].items() if k != "column_name"}
-        owner_id = node.attached_node
-        if owner_id in self.project.sources:
-            source = self.project.sources[owner_id]
-            relation = str(self.compiler.source_relation(source.source_name, source.name))
-            return generic_test_sql(node.test_metadata["name"], relation, node.column_name, kwargs, self.compiler,
-                                    node)
-        owner = self.project.nodes[owner_id]
-        relation = f"__dbt__cte__{owner.name}" if owner.is_ephemeral else str(self.compiler.relation(owner))
-        sql = generic_test_sql(node.test_metadata["name"], relation, node.column_name, kwargs, self.compiler, node)
-        if owner.is_ephemeral:
-            sql = inject_ctes(sql, [(f"__dbt__cte__{owner.name}", self.compiler.compile_node(owner))])
-        return sql
-
     def _test(self, node: Node, result: NodeResult) -> None:
-        sql = result.compiled_code = self._test_sql(node)
+        sql = result.compiled_code = self.compiler.compile_node(node)
         result.compiled_path = self._write("compiled", node, sql)
         if self.command == "compile":
             result.message = "compiled"
             return
-        failures = result.failures = run_test(self.cursor(), sql)
-        severity = str(node.config.get("severity", "error")).lower()
-        got = f"Got {failures} result{'s' * (failures != 1)}"
-        if failures == 0:
+        config, cursor = node.config, self.cursor()
+        if config.get("store_failures"):
+            result.relation_name = self._store_failures(node, sql)
+            sql = f"select * from {result.relation_name}"
+        limit = config.get("limit") if not config.get("store_failures") else None
+        result.failures = run_test(cursor, sql, str(config.get("fail_calc") or "count(*)"), limit)
+        result.status, result.message = judge(result.failures, config, lambda text: bool(
+            cursor.execute(f"select {text}").fetchall()[0][0]))
+
+    def _store_failures(self, node: Node, sql: str) -> str:
+        """The failing rows kept as a table (or view) in the audit schema, replaced on every run."""
+        relation = self.compiler.relation(node)
+        kind = "view" if node.config.get("store_failures_as") == "view" else "table"
+        limit = node.config.get("limit")
+        body = f"{sql}\nlimit {int(limit)}" if limit is not None else sql
+        cursor = self.cursor()
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {qualified(relation.database, relation.schema)}")
+        existing = relation_kind(cursor, relation)
+        drop = [f"DROP {existing.upper()} IF EXISTS {relation}"] if existing else []
+        run_in_transaction(cursor, [*drop, f"CREATE {kind.upper()} {relation} AS (\n{body}\n)"])
+        return str(relation)
+
+    def _unit_test(self, node: Node, result: NodeResult) -> None:
+        cursor = self.cursor()
+        actual, expected, columns = unit_test_sql(self.project, self.compiler, node, cursor)
+        result.compiled_code = actual
+        result.compiled_path = self._write("compiled", node, actual)
+        if self.command == "compile":
+            result.message = "compiled"
+            return
+        extra, missing, examples = compare(cursor, actual, expected, columns)
+        result.failures = extra + missing
+        if not result.failures:
             result.status, result.message = "pass", "PASS"
-        elif severity == "warn":
-            result.status, result.message = "warn", f"{got}, configured to warn if != 0"
-        else:
-            result.status, result.message = "fail", f"{got}, configured to fail if != 0"
+            return
+        shown = "; ".join(f"{side}: {tuple(rest)}" for side, *rest in examples)
+        result.status = "fail"
+        result.message = (f"actual differs from expected: {extra} row(s) not expected, {missing} expected row(s) "
+                          f"missing ({shown})")

@@ -95,7 +95,11 @@ def _matches(project: Project, uid: str, method: str, value: str) -> bool:
     if method == "fqn":
         return fnmatch.fnmatch(".".join(node.fqn), value)
     if method == "test_type":
-        return node.resource_type == "test" and (node.test_metadata is not None) == (value == "generic")
+        if value == "unit":
+            return node.resource_type == "unit_test"
+        if node.resource_type != "test":
+            return False
+        return value == "data" or (node.test_metadata is not None) == (value == "generic")
     return False
 
 
@@ -143,11 +147,11 @@ def select(graph: Graph, select: list[str] | None, exclude: list[str] | None, re
                 chosen -= set.intersection(*pieces)
     if eager_tests:
         for uid, node in project.nodes.items():
-            if node.resource_type == "test" and any(p in chosen for p in node.depends_on):
-                if not exclude or uid in chosen or not _excluded(graph, uid, exclude):
-                    chosen.add(uid)
-    return {uid for uid in chosen if uid in project.nodes and project.nodes[uid].resource_type in resource_types
-            and project.nodes[uid].config.get("enabled", True) is not False}
+            touches = node.attached_node in chosen if node.resource_type == "unit_test" else \
+                node.resource_type == "test" and any(p in chosen for p in node.depends_on)
+            if touches and (not exclude or uid in chosen or not _excluded(graph, uid, exclude)):
+                chosen.add(uid)
+    return {uid for uid in chosen if uid in project.nodes and project.nodes[uid].resource_type in resource_types}
 
 
 def _excluded(graph: Graph, uid: str, exclude: list[str]) -> bool:

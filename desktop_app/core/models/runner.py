@@ -13,14 +13,18 @@ import os
 import time
 from pathlib import Path
 
+import duckdb
+
 from desktop_app.core.errors import ModelError
 from desktop_app.core.identifiers import qualified
+from desktop_app.core.models import adapter as db
 from desktop_app.core.models.artifacts import write_artifacts
-from desktop_app.core.models.compile import Compiler, Relation
+from desktop_app.core.models.compile import Compiler
 from desktop_app.core.models.execute import NodeExecutor
 from desktop_app.core.models.graph import select
 from desktop_app.core.models.parse import COMMAND_TYPES, ParsedProject, list_nodes, parse_project
 from desktop_app.core.models.project import Node, Project
+from desktop_app.core.models.relation import Relation
 from desktop_app.core.models.results import NodeResult, RunResult, result_dict
 from desktop_app.core.models.schedule import Scheduler
 from desktop_app.core.olap.warehouse import Warehouse
@@ -33,10 +37,11 @@ __all__ = ["NodeResult", "ParsedProject", "RunResult", "check_target_dir", "list
 def run_command(command: str, project_dir: str | Path, warehouse: Warehouse, *, select_: list[str] | None = None,
                 exclude: list[str] | None = None, full_refresh: bool = False, cli_vars: dict | None = None,
                 threads: int = 2, target_schema: str = "main", target_dir: str | Path | None = None,
-                report: Report = NULL_REPORT, cancel: CancelToken = NEVER) -> RunResult:
+                skip_unsupported: bool = False, report: Report = NULL_REPORT,
+                cancel: CancelToken = NEVER) -> RunResult:
     started = time.perf_counter()
     parsed = parse_project(project_dir, warehouse, target_schema=target_schema, cli_vars=cli_vars,
-                           full_refresh=full_refresh)
+                           full_refresh=full_refresh, command=command, skip_unsupported=skip_unsupported)
     project, compiler = parsed.project, parsed.compiler
     chosen = select(parsed.graph, select_, exclude, COMMAND_TYPES[command], eager_tests=command in ("build", "test"))
     if not chosen and (select_ or exclude):
@@ -47,7 +52,9 @@ def run_command(command: str, project_dir: str | Path, warehouse: Warehouse, *, 
                                   project.root / project.config.get("target-path", "target"), given=bool(target_dir))
     result = RunResult(command, target_dir=str(target_dir))
     compiler.existing = _existing_relations(warehouse)
-    if command in ("build", "run", "compile"):
+    compiler.warehouse = db.Warehouse(warehouse.new_cursor)  # macros may query while compiling
+    compiler.selected = sorted(chosen)
+    if command in ("build", "run", "compile", "snapshot"):
         _check_sources(project, compiler, chosen, warehouse)
     if command != "compile":
         _create_schemas(warehouse, compiler, [project.nodes[u] for u in chosen])
@@ -55,13 +62,40 @@ def run_command(command: str, project_dir: str | Path, warehouse: Warehouse, *, 
     scheduler = Scheduler(project, parsed.graph, command, chosen, threads, report, cancel)
     remove = cancel.on_cancel(executor.interrupt)
     try:
-        result.results = scheduler.run(executor.execute)
+        run_hooks(parsed, warehouse, "on-run-start", command)
+        result.results = scheduler.run(executor.execute) + _skipped_unsupported(parsed)
+        run_hooks(parsed, warehouse, "on-run-end", command)
     finally:
         remove()
         executor.close()
     result.elapsed = time.perf_counter() - started
     write_artifacts(parsed, result, target_dir, command)
     return result
+
+
+def run_hooks(parsed: ParsedProject, warehouse: Warehouse, key: str, command: str) -> None:
+    """``on-run-start`` / ``on-run-end`` from dbt_project.yml, rendered and run around the nodes."""
+    if command in ("compile", "ls", "show", "docs"):
+        return
+    hooks = parsed.project.config.get(key) or []
+    hooks = [hooks] if isinstance(hooks, str) else list(hooks)
+    compiler = parsed.compiler
+    anchor = Node(f"operation.{parsed.project.name}.{key}", "operation", key, Path("dbt_project.yml"),
+                  package_name=parsed.project.name)
+    for hook in hooks:
+        sql = compiler.render(anchor, parsing=False, text=str(hook)).strip()
+        if sql:
+            try:
+                warehouse.cursor().execute(sql)
+            except duckdb.Error as err:
+                raise ModelError(f"The {key} hook failed: {str(err).strip().splitlines()[0]}",
+                                 "Fix the hook in dbt_project.yml.") from None
+
+
+def _skipped_unsupported(parsed: ParsedProject) -> list[NodeResult]:
+    """What --skip-unsupported left out, each as a result that says why (never a silent skip)."""
+    return [NodeResult(uid, uid.split(".")[-1], uid.split(".")[0], "skipped", str(u))
+            for u in parsed.skipped for uid in u.nodes]
 
 
 def check_target_dir(path: Path, given: bool) -> Path:
@@ -98,6 +132,6 @@ def _check_sources(project: Project, compiler: Compiler, chosen: set[str], wareh
 
 def _create_schemas(warehouse: Warehouse, compiler: Compiler, nodes: list[Node]) -> None:
     schemas = {(compiler.relation(n).database, compiler.relation(n).schema) for n in nodes
-               if n.resource_type in ("model", "seed") and not n.is_ephemeral}
+               if n.resource_type in ("model", "seed", "snapshot") and not n.is_ephemeral}
     for database, schema in sorted(schemas):
         warehouse.cursor().execute(f"CREATE SCHEMA IF NOT EXISTS {qualified(database, schema)}")

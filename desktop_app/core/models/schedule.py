@@ -30,9 +30,12 @@ class Scheduler:
                  for u in self.chosen}
         if self.command == "build":
             for uid in self.chosen:
-                if self.project.nodes[uid].resource_type == "test":
+                node = self.project.nodes[uid]
+                if node.resource_type == "test":
                     for child in self._children_after_test(uid):
                         edges[child].add(uid)
+                elif node.resource_type == "unit_test" and node.attached_node in self.chosen:
+                    edges[node.attached_node].add(uid)  # a model's unit tests run before it
         return edges
 
     def _children_after_test(self, test_id: str) -> list[str]:
@@ -100,7 +103,7 @@ class Scheduler:
 
     def _order_key(self, uid: str):
         node = self.project.nodes[uid]
-        return (node.resource_type == "test", node.name)
+        return (node.resource_type in ("test", "unit_test"), node.name)
 
     def _downstream(self, uid: str) -> set[str]:
         children: dict[str, set[str]] = {}
