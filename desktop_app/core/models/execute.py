@@ -7,6 +7,7 @@ cancel interrupts all of them. Compiled and run SQL is written under ``target/``
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -24,6 +25,8 @@ from desktop_app.core.models.seeds import load_seed
 from desktop_app.core.models.sql_steps import relation_kind, run_in_transaction
 from desktop_app.core.models.unit_tests import compare, unit_test_sql
 from desktop_app.core.olap.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
 
 
 class NodeExecutor:
@@ -69,12 +72,16 @@ class NodeExecutor:
             result.message = f"Database error in {node.resource_type} {node.name} ({node.path}): {first}{where}"
         except OSError as err:
             result.status, result.message = "error", f"Cannot write the artefacts of {node.name}: {err}"
+        except Exception as err:  # a bug fails its node (and so the run), and the others still run
+            log.exception("Unexpected error running %s", uid)
+            result.status = "error"
+            result.message = f"Unexpected error in {node.name}: {type(err).__name__}: {err} (details in the log)"
         result.execution_time = time.perf_counter() - started
         return result
 
     def _write(self, kind: str, node: Node, sql: str) -> str:
         path = self.target_dir / kind / self.project.name / node.path
-        if node.resource_type in ("test", "unit_test") and node.path.suffix in (".yml", ".yaml"):
+        if node.resource_type in ("test", "unit_test", "snapshot") and node.path.suffix in (".yml", ".yaml"):
             path = path / f"{node.config.get('alias') or node.name}.sql"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(sql + "\n", encoding="utf-8")

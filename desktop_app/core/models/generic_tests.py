@@ -74,8 +74,9 @@ def _add_test(project: Project, render: Render, target: _Target, entry: Any, col
         args = {"column_name": column, **args}
     prefix = ("source_" if target.is_source else "") + test
     prefix = f"{namespace}_{prefix}" if namespace else prefix
-    short_name, full_name = test_names(prefix, target.name, args)
-    name = config.pop("name", None) or short_name
+    given = config.pop("name", None)
+    short_name, full_name = (str(given), str(given)) if given else test_names(prefix, target.name, args)
+    name = full_name  # dbt's node name; a long one is hashed for the file and relation (alias)
     if short_name != full_name and "alias" not in config:
         config["alias"] = short_name
     macro = f"{namespace}.test_{test}" if namespace else f"test_{test}"

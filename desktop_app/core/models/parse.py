@@ -54,6 +54,7 @@ def parse_project(project_dir: str | Path, warehouse: Warehouse, *, target_schem
     attach_generic_tests(project, compiler.render_yaml)
     for node in project.nodes.values():
         if node.test_metadata is not None:
+            _check_test_macro(compiler, node)
             compiler.render(node, parsing=True)
     attach_unit_tests(project, compiler)
     _drop_disabled(project)
@@ -67,6 +68,19 @@ def parse_project(project_dir: str | Path, warehouse: Warehouse, *, target_schem
 
     compiler.graph.update(manifest(parsed, {}))
     return parsed
+
+
+def _check_test_macro(compiler: Compiler, node: Node) -> None:
+    namespace, test = node.test_metadata.get("namespace"), node.test_metadata["name"]
+    registry = compiler.registry
+    found = (registry.packages.get(namespace, {}) if namespace else
+             {**registry.builtins, **registry.packages.get(compiler.project.name, {})}).get(f"test_{test}")
+    if found is None:
+        name = f"{namespace}.{test}" if namespace else test
+        where = f"{node.path} ({node.column_name or 'the whole relation'})"
+        raise ModelError(f"Unknown generic test {name!r} in {where}.",
+                         "Define it with {% test %} in macros/ or tests/generic/, or install the package "
+                         "that has it.")
 
 
 def _drop_disabled(project: Project) -> None:
@@ -131,12 +145,24 @@ def _refuse_or_skip(project: Project, skip: bool) -> list[Unsupported]:
         raise ModelError(f"{lines}{more}.", "Change those nodes, or pass --skip-unsupported to build the rest "
                                             "without them (they are then reported as skipped).")
     concerned = {uid for u in project.unsupported for uid in u.nodes}
-    for uid, node in list(project.nodes.items()):
-        if uid in concerned or node.attached_node in concerned or set(node.depends_on) & concerned:
-            concerned.add(uid)
-    for uid in concerned:
+    downstream: dict[str, str] = {}
+    changed = True
+    while changed:  # everything that depends on a skipped node is skipped with it, and said so
+        changed = False
+        for uid, node in project.nodes.items():
+            if uid in concerned or uid in downstream:
+                continue
+            cause = node.attached_node if node.attached_node in concerned or node.attached_node in downstream \
+                else next((p for p in node.depends_on if p in concerned or p in downstream), None)
+            if cause is not None:
+                downstream[uid] = cause
+                changed = True
+    for uid in [*concerned, *downstream]:
         project.nodes.pop(uid, None)
-    return list(project.unsupported)
+    skipped = list(project.unsupported)
+    skipped += [Unsupported(f"nothing itself, but it depends on {cause.split('.')[-1]}, which is skipped",
+                            uid, (uid,)) for uid, cause in downstream.items()]
+    return skipped
 
 
 def list_nodes(parsed: ParsedProject, command: str = "ls", select_: list[str] | None = None,

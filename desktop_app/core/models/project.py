@@ -246,7 +246,8 @@ def discover(project: Project, render: Render) -> None:
             if path.suffix == ".sql":
                 _add_model(project, folder, path, render)
             elif path.suffix == ".py":
-                project.unsupported.append(Unsupported("a Python model", str(path.relative_to(project.root))))
+                project.unsupported.append(Unsupported("a Python model", str(path.relative_to(project.root)),
+                                                       (f"model.{project.name}.{path.stem}",)))
     for folder in project.path_of("seed-paths", "seeds"):
         for path in sorted(folder.rglob("*.csv")) if folder.exists() else []:
             fqn = [project.name, *path.relative_to(folder).parent.parts, path.stem]
@@ -260,6 +261,7 @@ def discover(project: Project, render: Render) -> None:
     for folder in project.path_of("snapshot-paths", "snapshots"):
         for path in sorted(folder.rglob("*.sql")) if folder.exists() else []:
             _add_snapshots(project, folder, path, render)
+    _add_yaml_snapshots(project, render)
     for folder in project.path_of("test-paths", "tests"):
         for path in sorted(folder.rglob("*.sql")) if folder.exists() else []:
             if (folder / "generic") in path.parents:
@@ -310,6 +312,21 @@ def _add_snapshots(project: Project, folder: Path, path: Path, render: Render) -
         node.config = merge_configs(render_config(render, folder_config(project, "snapshots", fqn)),
                                     props.get("config") or {})
         project.nodes[node.unique_id] = node
+
+
+def _add_yaml_snapshots(project: Project, render: Render) -> None:
+    """dbt 1.9's snapshots defined in YAML: ``relation: ref('x')`` (or a source) is the query."""
+    for name, props in project.properties["snapshots"].items():
+        unique_id = f"snapshot.{project.name}.{name}"
+        if unique_id in project.nodes or not props.get("relation"):
+            continue
+        path = Path(props["_file"])
+        node = Node(unique_id, "snapshot", name, path, "select * from {{ " + str(props["relation"]) + " }}",
+                    fqn=[project.name, *path.parent.parts[1:], name], package_name=project.name,
+                    description=props.get("description", ""), columns=_columns(props))
+        node.config = merge_configs(render_config(render, folder_config(project, "snapshots", node.fqn)),
+                                    props.get("config") or {})
+        project.nodes[unique_id] = node
 
 
 def _columns(props: dict) -> dict[str, dict]:

@@ -62,9 +62,9 @@ def run_command(command: str, project_dir: str | Path, warehouse: Warehouse, *, 
     scheduler = Scheduler(project, parsed.graph, command, chosen, threads, report, cancel)
     remove = cancel.on_cancel(executor.interrupt)
     try:
-        run_hooks(parsed, warehouse, "on-run-start", command)
-        result.results = scheduler.run(executor.execute) + _skipped_unsupported(parsed)
-        run_hooks(parsed, warehouse, "on-run-end", command)
+        hooks = run_hooks(parsed, warehouse, "on-run-start", command)
+        result.results = hooks + scheduler.run(executor.execute) + _skipped_unsupported(parsed)
+        result.results += run_hooks(parsed, warehouse, "on-run-end", command)
     finally:
         remove()
         executor.close()
@@ -73,16 +73,19 @@ def run_command(command: str, project_dir: str | Path, warehouse: Warehouse, *, 
     return result
 
 
-def run_hooks(parsed: ParsedProject, warehouse: Warehouse, key: str, command: str) -> None:
-    """``on-run-start`` / ``on-run-end`` from dbt_project.yml, rendered and run around the nodes."""
+def run_hooks(parsed: ParsedProject, warehouse: Warehouse, key: str, command: str) -> list[NodeResult]:
+    """``on-run-start`` / ``on-run-end`` from dbt_project.yml, rendered and run around the nodes; each is a
+    result of its own, as in dbt's run_results.json. A failing hook stops the command."""
     if command in ("compile", "ls", "show", "docs"):
-        return
+        return []
     hooks = parsed.project.config.get(key) or []
     hooks = [hooks] if isinstance(hooks, str) else list(hooks)
-    compiler = parsed.compiler
-    anchor = Node(f"operation.{parsed.project.name}.{key}", "operation", key, Path("dbt_project.yml"),
-                  package_name=parsed.project.name)
-    for hook in hooks:
+    project, compiler = parsed.project, parsed.compiler
+    anchor = Node(f"operation.{project.name}.{key}", "operation", key, Path("dbt_project.yml"),
+                  package_name=project.name)
+    results = []
+    for index, hook in enumerate(hooks):
+        started = time.perf_counter()
         sql = compiler.render(anchor, parsing=False, text=str(hook)).strip()
         if sql:
             try:
@@ -90,11 +93,16 @@ def run_hooks(parsed: ParsedProject, warehouse: Warehouse, key: str, command: st
             except duckdb.Error as err:
                 raise ModelError(f"The {key} hook failed: {str(err).strip().splitlines()[0]}",
                                  "Fix the hook in dbt_project.yml.") from None
+        uid = f"operation.{project.name}.{project.name}-{key}-{index}"
+        results.append(NodeResult(uid, f"{project.name}-{key}-{index}", "operation", "success", "OK",
+                                  time.perf_counter() - started, compiled_code=sql, materialized="operation"))
+    return results
 
 
 def _skipped_unsupported(parsed: ParsedProject) -> list[NodeResult]:
     """What --skip-unsupported left out, each as a result that says why (never a silent skip)."""
-    return [NodeResult(uid, uid.split(".")[-1], uid.split(".")[0], "skipped", str(u))
+    return [NodeResult(uid, uid.split(".")[-1], uid.split(".")[0], "skipped",
+                       f"skipped: {u}" if not u.what.startswith("nothing") else f"skipped: {u.what}")
             for u in parsed.skipped for uid in u.nodes]
 
 

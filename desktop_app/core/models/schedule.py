@@ -8,6 +8,7 @@ nodes still order the run.
 
 from __future__ import annotations
 
+import graphlib
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -92,7 +93,7 @@ class Scheduler:
                     self.report(Progress(self.command, len(results), len(self.edges),
                                          f"{outcome.status.upper()} {outcome.name}", outcome.name))
         self.cancel.raise_if_cancelled()
-        order = {u: i for i, u in enumerate(self.graph.order(set(self.edges)))}
+        order = {u: i for i, u in enumerate(graphlib.TopologicalSorter(self.edges).static_order())}
         shown = [r for r in results.values() if r.materialized != "ephemeral" or r.status == "error"]
         return sorted(shown, key=lambda r: order.get(r.unique_id, 0))
 

@@ -72,7 +72,7 @@ class _Strategy:
                  (quote(c.strip('"')) for c in wanted)]
         return "(" + " or ".join(tests) + ")"
 
-    def valid_to_current(self) -> str:
+    def valid_to_expr(self) -> str:
         return f"coalesce(nullif({self.updated_at}, {self.updated_at}), {self.valid_to_current or 'null'})"
 
     def current_filter(self, alias: str = "") -> str:
@@ -97,7 +97,7 @@ def first_build_sql(node: Node, cursor, sql: str) -> str:
     n = s.names
     deleted = f", 'False' as {n['dbt_is_deleted']}" if s.hard_deletes == "new_record" else ""
     return (f"select *, {s.scd_id} as {n['dbt_scd_id']}, {s.updated_at} as {n['dbt_updated_at']}, "
-            f"{s.updated_at} as {n['dbt_valid_from']}, {s.valid_to_current()} as {n['dbt_valid_to']}{deleted}\n"
+            f"{s.updated_at} as {n['dbt_valid_from']}, {s.valid_to_expr()} as {n['dbt_valid_to']}{deleted}\n"
             f"from (\n{sql}\n) sbq")
 
 
@@ -112,7 +112,7 @@ def staging_sql(node: Node, cursor, relation: Relation, sql: str) -> str:
         f"with snapshot_query as (\n{sql}\n)",
         f"snapshotted_data as (select *, {s.key_fields()} from {relation} where {s.current_filter()})",
         f"insertions_source_data as (select *, {s.key_fields()}, {s.updated_at} as {n['dbt_updated_at']}, "
-        f"{s.updated_at} as {n['dbt_valid_from']}, {s.valid_to_current()} as {n['dbt_valid_to']}, "
+        f"{s.updated_at} as {n['dbt_valid_from']}, {s.valid_to_expr()} as {n['dbt_valid_to']}, "
         f"{s.scd_id} as {n['dbt_scd_id']} from snapshot_query)",
         f"updates_source_data as (select *, {s.key_fields()}, {s.updated_at} as {n['dbt_updated_at']}, "
         f"{s.updated_at} as {n['dbt_valid_from']}, {s.updated_at} as {n['dbt_valid_to']} from snapshot_query)",

@@ -1,0 +1,1 @@
+select person_id, name from {{ ref('stg_people') }}

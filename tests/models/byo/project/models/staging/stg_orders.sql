@@ -1,0 +1,1 @@
+select order_id, person_id, status, amount_cents from {{ ref('orders') }}
