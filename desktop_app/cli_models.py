@@ -89,13 +89,38 @@ def _vars(text: str | None) -> dict:
 
 
 def handle(args: argparse.Namespace, cancel: CancelToken, command: str) -> int:
-    from desktop_app.console import line, stdout
-    from desktop_app.core.models.runner import list_nodes, parse_project, result_dict, run_command
-    from desktop_app.core.olap.warehouse import Warehouse
     from desktop_app.paths import sql_project_dir
 
     project = args.project or sql_project_dir()
     args.json = getattr(args, "json", False)
+    new_warehouse = command in CREATES_WAREHOUSE and not Path(args.warehouse).exists()
+    try:
+        return _run(args, cancel, command, project)
+    except BaseException:
+        if new_warehouse:  # refused before anything was built: no empty warehouse is left behind
+            _remove_new_warehouse(Path(args.warehouse))
+        raise
+
+
+def _remove_new_warehouse(path: Path) -> None:
+    import duckdb
+
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            built = con.execute("select count(*) from information_schema.tables where table_catalog = "
+                                "current_database()").fetchall()[0][0]
+    except duckdb.Error:
+        return
+    if not built:
+        for leftover in (path, Path(f"{path}.wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def _run(args: argparse.Namespace, cancel: CancelToken, command: str, project: Path) -> int:
+    from desktop_app.console import line, stdout
+    from desktop_app.core.models.runner import list_nodes, parse_project, result_dict, run_command
+    from desktop_app.core.olap.warehouse import Warehouse
+
     # The runner writes nothing but the project's relations into a warehouse (no _studio tables).
     with Warehouse(args.warehouse, must_exist=command not in CREATES_WAREHOUSE, ensure_metadata=False) as warehouse:
         if command == "ls":

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from contextlib import contextmanager
 
 import pytest
 
@@ -22,13 +23,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
+@contextmanager
+def postgres_server():
+    """A throwaway PostgreSQL server (trust authentication) on a free port; yields its URL.
+
+    Also used outside the tests (bench/models.py builds sql/ on it with real dbt-postgres)."""
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not bins:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are missing; .ci/run should have installed them")
-        pytest.skip("no PostgreSQL server binaries here (apt-get install postgresql)")
+        raise FileNotFoundError("no PostgreSQL server binaries here (apt-get install postgresql)")
     bindir = os.path.dirname(bins[-1])
     data = tempfile.mkdtemp(prefix="oltp-olap-pg-")
     as_user: list[str] = []
@@ -45,3 +47,18 @@ def postgres_url():
     finally:
         subprocess.run([*as_user, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    try:
+        server = postgres_server()
+        url = server.__enter__()
+    except FileNotFoundError as missing:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing; .ci/run should have installed them")
+        pytest.skip(str(missing))
+    try:
+        yield url
+    finally:
+        server.__exit__(None, None, None)

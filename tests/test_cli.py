@@ -75,5 +75,7 @@ def test_commands_that_read_a_warehouse_refuse_a_missing_one_and_create_nothing(
                     ["reconcile", "--oltp", str(shop), "--warehouse", str(missing)]):
         assert main(command) == 1, command
         err = capsys.readouterr().err
-        assert f"No warehouse at {missing}" in err and "Traceback" not in err
+        # build may start a warehouse (as dbt-duckdb does), but refuses this one: the sources are not in it
+        expected = "has no raw.addresses" if command[0] == "build" else f"No warehouse at {missing}"
+        assert expected in err and "Traceback" not in err
         assert not missing.exists(), command

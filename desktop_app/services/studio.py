@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from desktop_app.core.oltp.inspect import SourceInfo
 
 
+BUILT = ("model", "seed", "snapshot")  # the kinds of node that have a relation in the warehouse
+
 @dataclass(frozen=True)
 class SourceView:
     """What the Source and Ingestion tabs show of a source: its tables, each table's plan, and for the
@@ -48,7 +50,7 @@ class ModelNode:
 
     unique_id: str
     name: str
-    resource_type: str  # model | seed | test | source
+    resource_type: str  # model | seed | snapshot | test | unit_test | source
     materialized: str
     depends_on: tuple[str, ...]
     relation: str | None  # what to query for a preview; None for ephemeral models and tests
@@ -233,7 +235,7 @@ def _export_candidates(project_dir, warehouse, *, report, cancel):
             "SELECT table_catalog, table_schema, table_name FROM information_schema.tables").fetchall()}
         candidates = []
         for uid in parsed.graph.order({u for u, n in parsed.project.nodes.items()
-                                       if n.resource_type in ("model", "seed") and not n.is_ephemeral}):
+                                       if n.resource_type in BUILT and not n.is_ephemeral}):
             node = parsed.project.nodes[uid]
             relation = parsed.compiler.relation(node)
             candidates.append(ExportCandidate(node.name, str(relation), in_marts_folder(node.fqn),
@@ -332,7 +334,7 @@ def _parse(project_dir, warehouse, *, report, cancel):
         nodes = []
         for uid, node in parsed.project.nodes.items():
             relation = None
-            if node.resource_type in ("model", "seed") and not node.is_ephemeral:
+            if node.resource_type in BUILT and not node.is_ephemeral:
                 relation = str(parsed.compiler.relation(node))
             attached = node.attached_node
             if node.resource_type == "test" and attached is None:  # a singular test: the one model it reads

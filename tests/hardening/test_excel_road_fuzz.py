@@ -79,6 +79,7 @@ def test_random_values_take_both_roads_to_the_same_figures(ingested_warehouse, t
     with Warehouse(warehouse) as wh:
         # seed + run, not build: random data fails the project's data tests by design (statuses, totals).
         assert run_command("seed", sql_project_dir(), wh, target_dir=tmp_path / "target").ok
+        assert run_command("snapshot", sql_project_dir(), wh, target_dir=tmp_path / "target").ok
         built = run_command("run", sql_project_dir(), wh, target_dir=tmp_path / "target", full_refresh=True)
         assert built.ok, [r.message for r in built.results if r.status in ("error", "fail")][:3]
         try:

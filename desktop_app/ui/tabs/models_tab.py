@@ -171,10 +171,10 @@ class ModelsTab(QWidget):
         self._redraw()
 
     def _tests_of(self) -> dict[str, list[NodeResult]]:
-        attached = {n.unique_id: n.attached_node for n in self.nodes if n.resource_type == "test"}
+        attached = {n.unique_id: n.attached_node for n in self.nodes if n.resource_type in ("test", "unit_test")}
         tests: dict[str, list[NodeResult]] = {}
         for result in self.results.values():
-            if result.resource_type == "test":
+            if result.resource_type in ("test", "unit_test"):
                 owner = attached.get(result.unique_id)
                 tests.setdefault(owner or "", []).append(result)
         return tests
@@ -204,7 +204,7 @@ class ModelsTab(QWidget):
         current = self._selected_uid()
         tests = self._tests_of()
         self.list.clear()
-        shown = [n for n in self.nodes if n.resource_type in ("model", "seed")]
+        shown = [n for n in self.nodes if n.resource_type in ("model", "seed", "snapshot")]
         shown.sort(key=lambda n: (statuses.get(n.unique_id) not in FAILING, n.resource_type != "seed", n.name))
         for node in shown:
             result = self.results.get(node.unique_id)

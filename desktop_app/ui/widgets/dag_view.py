@@ -64,7 +64,7 @@ class DagView(QGraphicsView):
         notes = notes or {}
         self.scene().clear()
         self.nodes.clear()
-        shown = {n.unique_id: n for n in nodes if n.resource_type in ("model", "seed")}
+        shown = {n.unique_id: n for n in nodes if n.resource_type in ("model", "seed", "snapshot")}
         parents = {uid: list(node.depends_on) for uid, node in shown.items()}
         for uid in list(shown):
             for parent in parents[uid]:
@@ -143,6 +143,8 @@ class DagView(QGraphicsView):
         elif materialized == "ephemeral":
             pen = QPen(colour, 2, Qt.PenStyle.DotLine)
             brush = QBrush(QColor(colour.red(), colour.green(), colour.blue(), 40))
+        elif materialized == "snapshot":  # history kept: a double-weight dash-dot border
+            pen = QPen(colour.darker(180), 3, Qt.PenStyle.DashDotLine)
         item.setPen(pen)
         item.setBrush(brush)
 
@@ -217,7 +219,7 @@ def legend_html() -> str:
                            chip(palette.FILLS["ok"], "built / passed"), chip(palette.FILLS["error"], "failed"),
                            chip(palette.FILLS["warn"], "skipped / warned"), chip(palette.FILLS["idle"], "not run")])
             + "&nbsp;&nbsp; edge: table solid · <i>view dashed</i> · <b>incremental thick</b> · ephemeral dotted, "
-              "hollow")
+              "hollow · snapshot dash-dot")
 
 
 class GraphPanel(QWidget):

@@ -4,7 +4,7 @@ select
     o.order_status,
     o.order_date,
     o.placed_at,
-    cast(date_trunc('month', o.order_date) as date) as order_month,
+    cast({{ dbt.date_trunc('month', 'o.order_date') }} as date) as order_month,
     o.coupon_code,
     o.subtotal,
     o.discount,

@@ -1,6 +1,6 @@
 {{ config(tags=['reporting']) }}
 select
-    cast(date_trunc('month', order_date) as date) as order_month,
+    cast({{ dbt.date_trunc('month', 'order_date') }} as date) as order_month,
     department,
     count(distinct order_id) as orders,
     sum(quantity) as units,
