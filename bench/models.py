@@ -104,6 +104,30 @@ def portable(dbt: Path, project: Path, profiles: Path, ours: Path, url: str, whe
     return [f"PostgreSQL {when}: {p}" for p in problems]
 
 
+def parse_scale(dbt: Path, work: Path) -> tuple[float, float, int]:
+    """(our parse seconds, dbt parse seconds, nodes) on a generated 1,000-model project with a package."""
+    from bench.parse_scale import generate
+    from desktop_app.core.models.parse import parse_project
+    from desktop_app.core.olap.warehouse import Warehouse
+
+    project = generate(work)
+    warehouse = work / "scale.duckdb"
+    (project / "profiles.yml").write_text(f"scale:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+                                          f"      path: {warehouse}\n      schema: main\n")
+    started = time.perf_counter()
+    with Warehouse(warehouse, ensure_metadata=False) as wh:
+        parsed = parse_project(project, wh)
+    ours = time.perf_counter() - started
+    env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    started = time.perf_counter()
+    done = subprocess.run([str(dbt), "parse", "--no-partial-parse", "--project-dir", str(project), "--profiles-dir",
+                           str(project)], capture_output=True, text=True, env=env, cwd=project)
+    theirs = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"dbt parse failed: {done.stdout[-2000:]}")
+    return ours, theirs, len(parsed.project.nodes)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=0.05)
@@ -163,11 +187,14 @@ def main() -> int:
             return 1
         problems += [f"after the incremental round: {p}" for p in compare(ours, theirs)]
         problems += portable(dbt, project, work, ours, postgres, "after the incremental round")
+        parse_ours, parse_dbt, parse_nodes = parse_scale(dbt, work)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"sql/ on a scale-{args.scale} shop: {len(result.results)} nodes ({counts})")
     print(f"oltp-olap build (in process):  {ours_seconds:6.2f} s   peak RSS {peak:.0f} MiB")
     print(f"dbt build (dbt-core 1.11):     {dbt_seconds:6.2f} s")
     print(f"ratio: ours is {dbt_seconds / ours_seconds:.1f}x faster")
+    print(f"parse, generated project of {parse_nodes:,} nodes (1,000 models, a 20-file package, tests): "
+          f"ours {parse_ours:.2f} s, dbt parse {parse_dbt:.2f} s, ratio {parse_dbt / parse_ours:.1f}x")
     if problems or not result.ok:
         print("DIFFERENCES:" if problems else "our build failed:")
         for problem in problems:
