@@ -66,10 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Command groups that live in their own modules (each adds its subparsers)."""
-    from desktop_app import cli_excel, cli_export, cli_ingest, cli_models
+    from desktop_app import cli_excel, cli_export, cli_ingest, cli_lineage, cli_models
 
     return [cli_ingest.register, cli_models.register, cli_excel.register, cli_export.register,
-            cli_excel.register_pipeline]
+            cli_excel.register_pipeline, cli_lineage.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -157,6 +157,8 @@ def _run(args: argparse.Namespace, cancel: CancelToken, command: str, project: P
     counts = result.counts()
     summary = " ".join(f"{k.upper()}={v}" for k, v in sorted(counts.items()))
     stdout.print(f"Finished {command} of {total} nodes in {result.elapsed:.2f}s. {summary}")
+    for note in result.notes:
+        stdout.print(note, markup=False, highlight=False)
     stdout.print(line(("Completed successfully", "green")) if result.ok else line(("Completed with errors", "red")))
     return 0 if result.ok else 1
 

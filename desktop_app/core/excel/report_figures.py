@@ -21,6 +21,8 @@ class Provenance:
     ingestion_run: str = ""
     ingested_at: str = ""
     stage_rows: dict[str, int] = field(default_factory=dict)
+    # figure group -> (OLTP columns its values come from, OLTP columns that only choose its rows)
+    origins: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
 
 
 @dataclass

@@ -173,6 +173,9 @@ def _provenance(sheet, figures: Figures, provenance: Provenance, f: dict) -> Non
              ("Revenue rule", REVENUE_RULE)]
     facts += [(f"Rows: {stage}", f"{rows:,}") for stage, rows in provenance.stage_rows.items()]
     facts.append(("Rows: order lines in the report", f"{figures.line_count:,}"))
+    for group, (values, selection) in provenance.origins.items():  # the column lineage of each figure group
+        facts.append((f"{group}: values from OLTP", ", ".join(values) or "(counts only)"))
+        facts.append((f"{group}: rows chosen by OLTP", ", ".join(selection) or "(all rows)"))
     for i, (key, value) in enumerate(facts, 2):
         sheet.write_string(i, 0, key, f["label"])
         _text(sheet, i, 1, value, None, f["quoted"])

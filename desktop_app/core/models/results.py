@@ -31,6 +31,7 @@ class RunResult:
     results: list[NodeResult] = field(default_factory=list)
     elapsed: float = 0.0
     target_dir: str = ""
+    notes: list[str] = field(default_factory=list)  # e.g. where the column lineage went, or why it did not
 
     @property
     def ok(self) -> bool:
@@ -46,4 +47,4 @@ class RunResult:
 def result_dict(result: RunResult) -> dict:
     """The run as the CLI's ``--json`` prints it."""
     return {"command": result.command, "ok": result.ok, "elapsed": result.elapsed, "counts": result.counts(),
-            "results": [asdict(r) for r in result.results]}
+            "results": [asdict(r) for r in result.results], "notes": result.notes}

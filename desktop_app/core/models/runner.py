@@ -30,8 +30,8 @@ from desktop_app.core.models.schedule import Scheduler
 from desktop_app.core.olap.warehouse import Warehouse
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Report
 
-__all__ = ["NodeResult", "ParsedProject", "RunResult", "check_target_dir", "list_nodes", "parse_project",
-           "result_dict", "run_command"]
+__all__ = ["NodeResult", "ParsedProject", "RunResult", "check_target_dir", "connect_compiler", "list_nodes",
+           "parse_project", "result_dict", "run_command"]
 
 
 def run_command(command: str, project_dir: str | Path, warehouse: Warehouse, *, select_: list[str] | None = None,
@@ -51,8 +51,7 @@ def run_command(command: str, project_dir: str | Path, warehouse: Warehouse, *, 
     target_dir = check_target_dir(Path(target_dir) if target_dir else
                                   project.root / project.config.get("target-path", "target"), given=bool(target_dir))
     result = RunResult(command, target_dir=str(target_dir))
-    compiler.existing = _existing_relations(warehouse)
-    compiler.warehouse = db.Warehouse(warehouse.new_cursor)  # macros may query while compiling
+    connect_compiler(compiler, warehouse)
     compiler.selected = sorted(chosen)
     if command in ("build", "run", "compile", "snapshot"):
         _check_sources(project, compiler, chosen, warehouse)
@@ -70,7 +69,34 @@ def run_command(command: str, project_dir: str | Path, warehouse: Warehouse, *, 
         executor.close()
     result.elapsed = time.perf_counter() - started
     write_artifacts(parsed, result, target_dir, command)
+    if command in ("build", "compile") and not cancel.cancelled:
+        result.notes.append(_write_lineage(parsed, warehouse, target_dir))
     return result
+
+
+def _write_lineage(parsed: ParsedProject, warehouse: Warehouse, target_dir: Path) -> str:
+    """``target/lineage.json`` after a build or compile; a failure here is a note, never a failed build."""
+    from desktop_app.core.lineage.whole_path import whole_lineage, write_lineage
+
+    cursor = warehouse.new_cursor()
+    try:
+        graph = whole_lineage(parsed, cursor)
+        path = write_lineage(graph, target_dir, f"duckdb://{warehouse.path}")
+    except (OSError, duckdb.Error) as err:
+        return f"column lineage not written: {str(err).splitlines()[0]}"
+    finally:
+        cursor.close()
+    missing = sorted(name for name, info in graph.relations.items() if info.note)
+    columns = sum(1 for n in graph.nodes.values() if n.layer == "model")
+    return f"column lineage of {columns:,} model columns in {path}" + (
+        f"; not analysed: {', '.join(missing)} (see {path.name})" if missing else "")
+
+
+def connect_compiler(compiler: Compiler, warehouse: Warehouse) -> None:
+    """Let compiling see the warehouse: which relations exist (``is_incremental()``), and a cursor for
+    macros that query while compiling."""
+    compiler.existing = _existing_relations(warehouse)
+    compiler.warehouse = db.Warehouse(warehouse.new_cursor)
 
 
 def run_hooks(parsed: ParsedProject, warehouse: Warehouse, key: str, command: str) -> list[NodeResult]:
