@@ -64,3 +64,16 @@ def test_provenance_sheet_lists_the_oltp_columns_of_each_figure_group(shop_built
                            "order_items.unit_price_cents", "orders.placed_at"}
     assert "orders.status" in facts["Monthly revenue: rows chosen by OLTP"]
     assert "customers.first_name" in facts["Top customers: values from OLTP"]
+
+
+def test_exported_fields_follow_their_mart_columns(shop_built, tmp_path):
+    export = subprocess.run([sys.executable, "-m", "desktop_app", "export", "--warehouse", str(shop_built), "--out",
+                             str(tmp_path / "bi"), "--format", "csv", "--select", "daily_revenue"],
+                            capture_output=True, text=True)
+    assert export.returncode == 0, export.stderr
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "lineage", "--warehouse", str(shop_built),
+                           "--export", str(tmp_path / "bi"), "oltp:order_items.quantity", "--downstream", "--json"],
+                          capture_output=True, text=True)
+    body = json.loads(done.stdout)
+    assert {"from": "daily_revenue.revenue", "to": "export:daily_revenue.csv.revenue", "kind": "copy"} in body["edges"]
+    assert {n["layer"] for n in body["nodes"]} == {"oltp", "raw", "model", "excel", "export"}
