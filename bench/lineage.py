@@ -111,6 +111,46 @@ def per_column_sqlglot(project: Path, warehouse: Path, budget: float) -> tuple[f
         return time.perf_counter() - started, columns, True
 
 
+def gui_stall(project: Path, warehouse: Path) -> tuple[float, float]:
+    """(longest gap between 10 ms GUI ticks, seconds) while the real window traces ``project``'s lineage."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QElapsedTimer, QTimer
+
+    from desktop_app.app import create_app
+    from desktop_app.paths import Workspace
+    from desktop_app.services.settings import Settings
+    from desktop_app.ui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app()
+        window = MainWindow(Workspace(Path(folder)).ensure(), Settings(Path(folder) / "settings.ini"))
+        window.show()
+        window.studio.project_dir, window.studio.warehouse_path = project, warehouse
+        clock, gaps, state = QElapsedTimer(), [], {"last": 0, "done": False}
+        clock.start()
+        started = time.perf_counter()
+        window.models_tab.lineage.with_graph(lambda graph: state.update(done=True, seconds=time.perf_counter()
+                                                                        - started))
+
+        def tick() -> None:
+            now = clock.elapsed()
+            gaps.append(now - state["last"])
+            state["last"] = now
+            if state["done"] and not window.runner.live_jobs:
+                app.quit()
+
+        probe = QTimer()
+        probe.setInterval(10)
+        probe.timeout.connect(tick)
+        probe.start()
+        app.exec()
+        window.runner.shutdown()
+        window.close()
+    return max(gaps[1:] or [0]), state.get("seconds", float("nan"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=0.05)
@@ -131,6 +171,7 @@ def main() -> int:
             seconds, columns, edges = ours(project, wh_path)
             alt_seconds, alt_columns, finished = per_column_sqlglot(project, wh_path, budget=max(30.0, 20 * seconds))
             rows.append((label, seconds, columns, edges, alt_seconds, alt_columns, finished))
+        stall, window_seconds = gui_stall(project, wh_path)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for label, seconds, columns, edges, alt_seconds, alt_columns, finished in rows:
         rate = alt_seconds / alt_columns if alt_columns else float("nan")
@@ -139,6 +180,8 @@ def main() -> int:
         print(f"{label}: ours {seconds:.2f} s for {columns:,} model columns, {edges:,} edges; "
               f"sqlglot.lineage per column {alt_total:.2f} s{note}; ratio {alt_total / seconds:.1f}x")
     print(f"peak RSS {peak:.0f} MiB (the whole bench, shop build included)")
+    print(f"the window tracing the {args.models}-model project ({window_seconds:.2f} s on a worker thread): "
+          f"longest GUI stall {stall:.0f} ms (goal < 100 ms)")
     goals = {"sql/": 1.0, f"{args.models} generated models": 10.0}
     missed = [label for label, seconds, *_ in rows if seconds > goals[label]]
     print("goals: sql/ < 1 s, 300 models < 10 s: " + ("met" if not missed else f"missed for {', '.join(missed)}"))

@@ -155,6 +155,17 @@ class Studio(QObject):
         return self._submit(_build, self.project_dir, self.warehouse_path, self.target_dir, full_refresh,
                             title="Build the models", lane="writer")
 
+    def lineage(self) -> Job:
+        """The column lineage of the project over the warehouse (and the export, when there is one)."""
+        return self._submit(_lineage, self.project_dir, self.warehouse_path, self.export_dir, title="Column lineage")
+
+    @staticmethod
+    def figure_target(figure: str) -> tuple[str, str] | None:
+        """(Excel road node, model road node) of a two-roads figure name."""
+        from desktop_app.core.lineage.excel_road import figure_nodes
+
+        return figure_nodes(figure)
+
     def chart_data(self) -> Job:
         return self._submit(load_chart_data, self.warehouse_path, title="Chart data")
 
@@ -343,6 +354,14 @@ def _parse(project_dir, warehouse, *, report, cancel):
             nodes.append(ModelNode(uid, node.name, node.resource_type, node.materialized, tuple(node.depends_on),
                                    relation, node.raw_code, attached))
         return nodes
+
+
+def _lineage(project_dir, warehouse, export_dir, *, report, cancel):
+    from desktop_app.core.lineage.whole_path import lineage_of_project
+    from desktop_app.core.olap.warehouse import Warehouse
+
+    with Warehouse(warehouse, must_exist=True, ensure_metadata=False) as wh:
+        return lineage_of_project(project_dir, wh, export_dir=export_dir, report=report, cancel=cancel)
 
 
 def _build(project_dir, warehouse, target_dir, full_refresh, *, report, cancel):

@@ -79,6 +79,8 @@ class MainWindow(QMainWindow):
         self.overview_tab.openRequested.connect(self.open_box)
         self.overview_tab.run_button.clicked.connect(lambda: self.run_everything())
         self.models_tab.export_button.clicked.connect(lambda: self.open_export_dialog())
+        self.excel_tab.originRequested.connect(lambda figure: (  # Excel's *Where does this come from?*
+            self.tabs.setCurrentWidget(self.models_tab), self.models_tab.show_figure_origin(figure)))
         self.studio.warehouseChanged.connect(self.refresh_state)
         self.setCentralWidget(self.tabs)
         self.status_source = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)

@@ -35,6 +35,11 @@ _FIGURES = (
      "customer_lifetime_value.lifetime_revenue"),
     (re.compile(r"top product #\d+ id"), "Top products.product_id", "product_performance.product_id"),
     (re.compile(r"top product #\d+ revenue"), "Top products.revenue_cents", "product_performance.revenue"),
+    # a sheet of the report, by its name: its revenue figures
+    (re.compile(r"monthly revenue"), "Monthly revenue.revenue_cents", "monthly_revenue_by_category.revenue"),
+    (re.compile(r"summary"), "Summary.revenue_cents", "daily_revenue.revenue"),
+    (re.compile(r"top customers"), "Top customers.revenue_cents", "customer_lifetime_value.lifetime_revenue"),
+    (re.compile(r"top products"), "Top products.revenue_cents", "product_performance.revenue"),
 )
 
 

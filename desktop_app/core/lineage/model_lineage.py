@@ -84,6 +84,8 @@ def _analyse(parsed: ParsedProject, node: Node, schema: dict, names: dict[Key, t
                                            found.lines.get(column)))
         for item in inputs:
             layer, relation = names.get(item.relation) or _unknown(item.relation)
+            if relation == node.name:  # an incremental model reading {{ this }}: its own past rows, not lineage
+                continue
             source = graph.add_node(ColumnNode(f"{relation}.{item.column}", layer, relation, item.column))
             graph.add_edge(Edge(source.id, target.id, item.kind, item.expression))
     return list(found.columns)

@@ -40,12 +40,14 @@ if TYPE_CHECKING:  # types only: importing the reader would load openpyxl and Du
     from desktop_app.core.workspace_state import WorkspaceState
 
 STAGE_ROWS = tuple((s.key, f"{number}. {s.label}", s.file_name) for number, s in enumerate(STAGES, 1))
+FIGURE_SHEETS = ("Summary", "Monthly revenue", "Top customers", "Top products")  # the report's figures
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 MAX_COLUMN_WIDTH = 320
 
 
 class ExcelTab(QWidget):
     finished = Signal(object)
+    originRequested = Signal(str)  # a report sheet's figures: where do they come from?
 
     def __init__(self, studio: Studio, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +71,10 @@ class ExcelTab(QWidget):
         self.save_as = QPushButton(icon("save"), "Save As…")
         self.open_button = QPushButton(icon("open"), "Open")
         self.open_button.setToolTip("Open the workbook in your spreadsheet application")
+        self.origin_button = QPushButton("Where does this come from?")
+        self.origin_button.setToolTip("The path of this report sheet's figures down to the OLTP columns "
+                                      "(Models → Lineage)")
+        self.origin_button.clicked.connect(lambda: self.originRequested.emit(self._current_sheet()))
         self.run_one.clicked.connect(lambda: self.run(self._selected_stage()))
         self.run_all.clicked.connect(lambda: self.run("all"))
         self.save_as.clicked.connect(self._on_save_as_clicked)
@@ -76,10 +82,13 @@ class ExcelTab(QWidget):
         self.progress = JobProgress()
         self.message = MessageBar()
         bar = QHBoxLayout()
-        for widget in (self.run_all, self.run_one, self.save_as, self.open_button):
+        for widget in (self.run_all, self.run_one, self.save_as, self.open_button, self.origin_button):
             bar.addWidget(widget)
         bar.addWidget(self.progress, 1)
         self.sheets = QTabWidget()
+        self.sheets.currentChanged.connect(lambda _i: self.origin_button.setEnabled(
+            self._selected_stage() == "final" and self._current_sheet() in FIGURE_SHEETS))
+        self.origin_button.setEnabled(False)
         self.steps = QTreeWidget()
         self.steps.setHeaderLabels(["Step", "Rows in", "Rows out", "What it does"])
         self.steps.setRootIsDecorated(False)
@@ -96,6 +105,9 @@ class ExcelTab(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.splitter, 1)
         self.stages.setCurrentItem(self.stages.topLevelItem(0))
+
+    def _current_sheet(self) -> str:
+        return self.sheets.tabText(self.sheets.currentIndex()) if self.sheets.count() else ""
 
     def _selected_stage(self) -> str:
         item = self.stages.currentItem() or self.stages.topLevelItem(0)

@@ -18,8 +18,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -33,11 +31,13 @@ from desktop_app.ui import palette
 from desktop_app.ui.error_dialog import present_error
 from desktop_app.ui.icons import icon
 from desktop_app.ui.models.lazy_table_model import LazyTableModel
+from desktop_app.ui.tabs.lineage_tab import LineageTab
 from desktop_app.ui.widgets.chart_panel import ChartPanel
 from desktop_app.ui.widgets.dag_view import GraphPanel
 from desktop_app.ui.widgets.elided_label import ElidedLabel
 from desktop_app.ui.widgets.job_progress import JobProgress
 from desktop_app.ui.widgets.message_bar import MessageBar
+from desktop_app.ui.widgets.roads_box import RoadsBox
 
 if TYPE_CHECKING:
     from desktop_app.core.models.results import NodeResult, RunResult
@@ -68,6 +68,8 @@ class ModelsTab(QWidget):
         self.graph = GraphPanel()
         self.dag = self.graph.view
         self.dag.nodeClicked.connect(self.select_model)
+        self.dag.nodeExpanded.connect(self.show_lineage)
+        self.lineage = LineageTab(studio, self.message)
         self.sql = QPlainTextEdit(readOnly=True)
         self.sql.setFont(QFont("monospace"))
         self.sql.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -75,8 +77,9 @@ class ModelsTab(QWidget):
         self.views = QTabWidget()
         for widget, title in ((self.graph, "Graph"), (self.sql, "Compiled SQL"), (self._tests_box(), "Data tests"),
                               (self._result_box(), "Result"), (self.charts, "Charts"),
-                              (self._roads_box(), "Two roads")):
+                              (self._roads_box(), "Two roads"), (self.lineage, "Lineage")):
             self.views.addTab(widget, title)
+        self.views.currentChanged.connect(lambda _i: self._lineage_follows_selection())
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -148,21 +151,18 @@ class ModelsTab(QWidget):
         return box
 
     def _roads_box(self) -> QWidget:
-        self.roads = QTableWidget()
-        self.roads.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.roads.verticalHeader().hide()
-        self.roads_button = QPushButton("Reconcile the two roads")
-        self.roads_button.setToolTip("Compare the Excel final report with the marts, figure by figure")
+        self.roads_box = RoadsBox()
+        self.roads, self.roads_button, self.origin_button = (self.roads_box.roads, self.roads_box.reconcile_button,
+                                                              self.roads_box.origin_button)
         self.roads_button.clicked.connect(lambda: self.reconcile_roads())
-        box = QWidget()
-        layout = QVBoxLayout(box)
-        layout.addWidget(self.roads_button)
-        layout.addWidget(self.roads)
-        return box
+        self.origin_button.clicked.connect(lambda: self.show_figure_origin())
+        self.roads.itemDoubleClicked.connect(lambda _item: self.show_figure_origin())
+        return self.roads_box
 
     # -- parse and build ----------------------------------------------------------------------------
     def refresh(self) -> Job:
         self.project_label.setText(f"Project: {self.studio.project_dir}")
+        self.lineage.invalidate()
         return self.parsing.start(self.studio.parse_models(), on_success=self._show_nodes,
                                   on_failure=lambda info: present_error(self, info, self.message))
 
@@ -248,6 +248,7 @@ class ModelsTab(QWidget):
 
     def show_run(self, run: RunResult) -> None:
         self.results = {r.unique_id: r for r in run.results}
+        self.lineage.invalidate()
         self._redraw()
         self.charts.set_stale("" if run.ok else "the last build failed; the charts show the marts as they were "
                                                 "before it")
@@ -302,6 +303,7 @@ class ModelsTab(QWidget):
         self.sql.setPlainText(result.compiled_code if result and result.compiled_code
                               else (node.raw_code if node else ""))
         self._fill_tests(uid)
+        self._lineage_follows_selection()
         if node and node.relation and result and result.status in ("success", "fail"):
             self._result_title = f"{node.name} ({node.relation})"
             self.result_model.open(self.studio.relation_opener(node.relation))
@@ -340,6 +342,28 @@ class ModelsTab(QWidget):
         self.result_model.open(self.studio.failing_rows_opener(sql))
         self.views.setCurrentIndex(3)
 
+    # -- lineage ------------------------------------------------------------------------------------
+    def show_lineage(self, uid: str) -> Job | None:
+        """A node expanded to its columns, in the Lineage view (computed off the GUI thread once per build)."""
+        node = next((n for n in self.nodes if n.unique_id == uid), None)
+        name = node.name if node else f"raw.{uid.rsplit('.', 1)[-1]}"
+        self.views.setCurrentWidget(self.lineage)
+        return self.lineage.show_relation(name)
+
+    def _lineage_follows_selection(self) -> None:
+        uid = self._selected_uid()
+        if self.views.currentWidget() is self.lineage and uid and self.lineage.graph is not None:
+            self.show_lineage(uid)
+
+    def show_figure_origin(self, figure: str | None = None) -> Job | None:
+        """*Where does this come from?*: a figure's (or report sheet's) path down to OLTP, in Lineage."""
+        figure = figure or self.roads_box.selected_figure()
+        if not figure:
+            self.message.show_message("Select a figure in the table first.", "warn")
+            return None
+        self.views.setCurrentWidget(self.lineage)
+        return self.lineage.show_figure(figure)
+
     # -- charts -------------------------------------------------------------------------------------
     def load_charts(self) -> Job:
         return self.charting.start(self.studio.chart_data(), on_success=self.charts.set_data,
@@ -352,21 +376,6 @@ class ModelsTab(QWidget):
         return job
 
     def show_roads(self, checks) -> None:
-        self.roads.clear()
-        self.roads.setColumnCount(4)
-        self.roads.setHorizontalHeaderLabels(["Figure", "Excel report", "Model marts", "Status"])
-        ordered = sorted(checks, key=lambda c: (c.equal, c.figure))
-        self.roads.setRowCount(len(ordered))
-        for r, check in enumerate(ordered):
-            for c, text in enumerate((check.figure, *check.shown(), check.status)):
-                item = QTableWidgetItem(text)
-                if c in (1, 2):
-                    item.setTextAlignment(RIGHT)
-                if c == 3:
-                    item.setForeground(palette.brush(check.status))
-                self.roads.setItem(r, c, item)
-        self.roads.resizeColumnsToContents()
-        self.roads.horizontalHeader().setStretchLastSection(True)
-        equal = sum(c.equal for c in checks)
+        equal = self.roads_box.show_checks(checks)
         self.message.show_message(f"Two roads: {equal} of {len(checks)} figures equal",
                                   "ok" if equal == len(checks) else "error")

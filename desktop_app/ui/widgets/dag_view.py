@@ -2,7 +2,8 @@
 node to the nodes built from it, coloured by the last run's status (a model whose data test failed
 is red too), drawn by materialization (a table solid, a view dashed, an incremental model with a
 double edge, an ephemeral one hollow). Wheel or the buttons zoom, dragging pans, *Fit* shows all;
-clicking a node selects its model. A legend explains the colours and edges.
+clicking a node selects its model, double-clicking expands it to its columns (the Lineage view).
+A legend explains the colours and edges.
 """
 
 from __future__ import annotations
@@ -44,9 +45,14 @@ class _Node(QGraphicsRectItem):
         self.view.nodeClicked.emit(self.uid)
         event.accept()
 
+    def mouseDoubleClickEvent(self, event) -> None:
+        self.view.nodeExpanded.emit(self.uid)
+        event.accept()
+
 
 class DagView(QGraphicsView):
     nodeClicked = Signal(str)  # a node's unique id
+    nodeExpanded = Signal(str)  # double-click: show the node's columns (column lineage)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -123,7 +129,7 @@ class DagView(QGraphicsView):
         tip = f"{label}\n{kind}{'' if kind == 'source' else ', ' + materialized} — {status or 'not run'}"
         if note:
             tip += f"\n{note}"
-        item.setToolTip(tip)
+        item.setToolTip(tip + "\ndouble-click: its columns and their lineage")
         self.scene().addItem(item)
         text = QGraphicsSimpleTextItem(shown_label, item)
         text.setBrush(QBrush(QColor("white") if materialized != "ephemeral" else colour.darker(140)))
