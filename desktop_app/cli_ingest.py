@@ -18,6 +18,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     ingest.add_argument("--warehouse", required=True, type=Path, metavar="FILE.duckdb", help="DuckDB warehouse")
     ingest.add_argument("--mode", choices=("full", "incremental"), default="full")
     ingest.add_argument("--tables", help="comma-separated table names (default: all)")
+    ingest.add_argument("--look-back", type=int, default=None, metavar="SECONDS",
+                        help="incremental watermark loads re-read this window before the last mark, so a row "
+                             "committed late is not missed (default 300)")
     ingest.add_argument("--json", action="store_true", help="print a machine-readable report")
     ingest.set_defaults(handler=_ingest)
 
@@ -44,10 +47,11 @@ def _ingest(args: argparse.Namespace, cancel: CancelToken) -> int:
     from desktop_app.core.olap.warehouse import Warehouse
     from desktop_app.core.oltp.source import open_source
 
+    look_back = _look_back(args.look_back)  # checked before anything is opened or created
     with open_source(args.oltp) as source, Warehouse(args.warehouse) as warehouse:
         with progress_bars(not args.json) as report:
-            result = run_ingest(source, warehouse, mode=args.mode, tables=_tables(args.tables), report=report,
-                                cancel=cancel)
+            result = run_ingest(source, warehouse, mode=args.mode, tables=_tables(args.tables), look_back=look_back,
+                                report=report, cancel=cancel)
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
         return 0 if result.ok else 1
@@ -121,3 +125,14 @@ def _reconcile(args: argparse.Namespace, cancel: CancelToken) -> int:
             colour = {"equal": "green", "dropped": "yellow"}.get(row["status"], "red")
             stdout.print(line((f"{row['status']:>9}", colour), f"  {row['table']}: {row['detail']}"))
     return 0 if all(r.equal for r in results) and not missing else 1
+
+
+def _look_back(seconds: int | None) -> int:
+    from desktop_app.core.errors import AppError
+    from desktop_app.core.ingest.look_back import DEFAULT_LOOK_BACK
+
+    if seconds is None:
+        return DEFAULT_LOOK_BACK
+    if seconds < 0:
+        raise AppError(f"--look-back must be 0 or more seconds, not {seconds}.", "Example: --look-back 600")
+    return seconds

@@ -62,14 +62,14 @@ class PipelineResult:
 def run_pipeline(source_location: str, warehouse_path: Path, project_dir: Path, excel_dir: Path, *,
                  mode: str = "incremental", target_dir: Path | None = None, report: Report = NULL_REPORT,
                  cancel: CancelToken = NEVER, isolate_excel: bool = False, export_dir: Path | None = None,
-                 export_format: str = "parquet") -> PipelineResult:
+                 export_format: str = "parquet", look_back: int | None = None) -> PipelineResult:
     result = PipelineResult(export_wanted=export_dir is not None)
     excel_dir.mkdir(parents=True, exist_ok=True)
     with Warehouse(warehouse_path) as warehouse:
         started = time.perf_counter()
         with open_source(source_location) as source:
-            result.ingest = run_ingest(source, warehouse, mode=mode, report=scaled(_tagged(report, "ingest"), 0, .45),
-                                       cancel=cancel)
+            result.ingest = run_ingest(source, warehouse, mode=mode, **look_back_option(look_back),
+                                       report=scaled(_tagged(report, "ingest"), 0, .45), cancel=cancel)
         result.seconds["ingest"] = time.perf_counter() - started
         if not result.ingest.ok:
             return result
@@ -98,3 +98,8 @@ def _tagged(report: Report, step: str) -> Report:
     def tagged(progress: Progress) -> None:
         report(Progress(progress.stage, progress.done, progress.total, progress.message, progress.target or step))
     return tagged
+
+
+def look_back_option(seconds: int | None) -> dict:
+    """``run_ingest``'s look_back, when one was chosen (else its default)."""
+    return {} if seconds is None else {"look_back": seconds}

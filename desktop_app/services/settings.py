@@ -43,6 +43,7 @@ SPEC = {s.key: s for s in (
     Setting("export/folder", str, "", "the folder exports for BI tools go to (remembered)"),
     Setting("export/format", str, "parquet", "the format of those exports"),
     Setting("export/with_run_everything", bool, False, "Run everything ends with that export"),
+    Setting("ingest/look_back_seconds", int, 300, "incremental watermark loads re-read this window before the mark"),
     Setting("window/geometry", QByteArray, None, "the main window's size and position"),
     Setting("window/tab", str, "", "the tab shown last"),
     Setting("splitters/source", QByteArray, None, "Source tab splitter"),

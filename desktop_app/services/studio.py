@@ -72,6 +72,7 @@ class Studio(QObject):
         self.project_dir: Path = sql_project_dir()
         self.warehouse_path: Path = workspace.warehouse
         self.export_dir: Path | None = None  # where exports for BI go (a setting the window passes on)
+        self.look_back: int | None = None  # seconds a watermark load re-reads (a setting); None: the default
 
     # -- where things are -------------------------------------------------------------------------
     @property
@@ -137,7 +138,7 @@ class Studio(QObject):
 
     def inspect(self, location: str | None = None) -> Job:
         """The source's tables, plans and demo scale (``location``: a source not yet switched to)."""
-        return self._submit(_inspect, location or self.source, title="Inspect the source")
+        return self._submit(_inspect, location or self.source, self.look_back, title="Inspect the source")
 
     def preview_opener(self, table: str, contains: str):
         """A function the preview lane calls to open the rows of ``table`` (sorted by the database)."""
@@ -145,7 +146,8 @@ class Studio(QObject):
 
     # -- ingestion ----------------------------------------------------------------------------------
     def ingest(self, mode: str, tables: list[str] | None) -> Job:
-        return self._submit(_ingest, self.source, self.warehouse_path, mode, tables, title="Ingest", lane="writer")
+        return self._submit(_ingest, self.source, self.warehouse_path, mode, tables, self.look_back, title="Ingest",
+                            lane="writer")
 
     # -- models -------------------------------------------------------------------------------------
     def parse_models(self) -> Job:
@@ -206,7 +208,8 @@ class Studio(QObject):
                        export_format: str = "parquet") -> Job:
         return self._submit(_pipeline, self.source, self.warehouse_path, self.project_dir,
                             self.excel_dir, mode=mode, target_dir=self.target_dir, export_dir=export_dir,
-                            export_format=export_format, title="Run everything", lane="writer")
+                            export_format=export_format, look_back=self.look_back, title="Run everything",
+                            lane="writer")
 
     # -- hand-off to BI -----------------------------------------------------------------------------
     def export_candidates(self) -> Job:
@@ -284,7 +287,8 @@ def _pipeline(*args, report, cancel, **kwargs):
     return run_pipeline(*args, report=report, cancel=cancel, isolate_excel=True, **kwargs)
 
 
-def _inspect(location, *, report, cancel):
+def _inspect(location, look_back, *, report, cancel):
+    from desktop_app.core.ingest.look_back import DEFAULT_LOOK_BACK
     from desktop_app.core.ingest.plan import plan_table
     from desktop_app.core.oltp.demo_shop import demo_shop_scale
     from desktop_app.core.oltp.inspect import inspect_source
@@ -293,7 +297,8 @@ def _inspect(location, *, report, cancel):
     with open_source(location) as source:
         info = inspect_source(source, report=report, cancel=cancel)
         scale = demo_shop_scale(source.spec.sqlite_path) if source.spec.sqlite_path else None
-    return SourceView(info, {t.name: plan_table(t) for t in info.tables}, scale)
+    chosen = DEFAULT_LOOK_BACK if look_back is None else look_back
+    return SourceView(info, {t.name: plan_table(t, chosen) for t in info.tables}, scale)
 
 
 def _open_rows(location, table, contains, *, order_by=None, descending=False, cancel=None):
@@ -327,13 +332,15 @@ def _export_csv(opener, path, *, report, cancel):
         rows.close()
 
 
-def _ingest(location, warehouse, mode, tables, *, report, cancel):
+def _ingest(location, warehouse, mode, tables, look_back, *, report, cancel):
     from desktop_app.core.ingest.run import run_ingest
     from desktop_app.core.olap.warehouse import Warehouse
     from desktop_app.core.oltp.source import open_source
+    from desktop_app.core.pipeline import look_back_option
 
     with open_source(location) as source, Warehouse(warehouse) as wh:
-        return run_ingest(source, wh, mode=mode, tables=tables, report=report, cancel=cancel)
+        return run_ingest(source, wh, mode=mode, tables=tables, report=report, cancel=cancel,
+                          **look_back_option(look_back))
 
 
 def _parse(project_dir, warehouse, *, report, cancel):

@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.overview_tab = OverviewTab()
         self.source_tab = SourceTab(self.studio)
-        self.ingest_tab = IngestTab(self.studio)
+        self.ingest_tab = IngestTab(self.studio, self.settings)
         self.excel_tab = ExcelTab(self.studio, self.settings)
         self.models_tab = ModelsTab(self.studio)
         self.console_tab = ConsoleTab(self.studio, self.settings)

@@ -328,7 +328,7 @@ def test_incremental_after_simulate_equals_a_fresh_full_load(shop, tmp_path):
     assert report.ok
     by_table = {t.table: t for t in report.tables}
     orders = by_table["orders"]
-    assert orders.mode == "incremental" and orders.strategy == "watermark:updated_at"
+    assert orders.mode == "incremental" and orders.strategy == "watermark:updated_at (look-back 5 min)"
     assert orders.inserted >= 100 and orders.updated > 0 and orders.deleted > 0
     assert orders.rows_read < before / 5  # only the changes were read
     assert by_table["order_items"].deleted > 0

@@ -41,7 +41,7 @@ def test_postgres_full_and_incremental(postgres_url, tmp_path):
     with open_source(postgres_url) as source, Warehouse(warehouse) as wh:
         second = run_ingest(source, wh, mode="incremental")
     kunden = second.tables[0]
-    assert second.ok and kunden.mode == "incremental" and kunden.strategy == "watermark:updated_at"
+    assert second.ok and kunden.mode == "incremental" and kunden.strategy == "watermark:updated_at (look-back 5 min)"
     assert (kunden.inserted, kunden.updated, kunden.deleted) == (1, 10, 1)
     assert rows(warehouse, 'select count(*), sum(balance) from raw."Kunden"') == [
         (500, sum(Decimal(i) / 4 for i in range(1, 500)) + 10 + Decimal("9.99"))]

@@ -124,3 +124,35 @@ def test_the_window_module_loads_no_database_or_workbook_library():
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_look_back_window_is_shown_kept_and_used(qtbot, tmp_path, pristine_shop):
+    root, settings = tmp_path / "workspace", tmp_path / "settings.ini"
+    root.mkdir()
+    shutil.copy(pristine_shop, root / "demo_shop.sqlite")
+    first = launched(qtbot, root, settings)
+    tab = first.ingest_tab
+    qtbot.waitUntil(lambda: tab.tables.topLevelItemCount() > 0, timeout=10_000)
+    strategies = {tab.tables.topLevelItem(r).text(0): tab.tables.topLevelItem(r).text(1)
+                  for r in range(tab.tables.topLevelItemCount())}
+    assert strategies["orders"] == "watermark:updated_at (look-back 5 min)"
+    tab.look_back.setValue(30)
+    assert first.studio.look_back == 1800
+    orders = next(tab.tables.topLevelItem(r) for r in range(tab.tables.topLevelItemCount())
+                  if tab.tables.topLevelItem(r).text(0) == "orders")
+    assert orders.text(1) == "watermark:updated_at (look-back 30 min)"
+    first.close()
+    close_window(first)
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(settings)
+    assert parser["ingest"]["look_back_seconds"] == "1800"
+    second = launched(qtbot, root, settings)
+    assert second.ingest_tab.look_back.value() == 30 and second.studio.look_back == 1800
+    assert second.ingest_tab.start_ingest() is not None
+    wait_idle(qtbot, second)
+    with Warehouse(root / "warehouse.duckdb") as wh:
+        strategy = wh.cursor().execute("select strategy from _studio.table_loads where table_name = 'orders'"
+                                       ).fetchall()[0][0]
+    assert strategy == "watermark:updated_at (look-back 30 min)"
+    second.close()
+    close_window(second)

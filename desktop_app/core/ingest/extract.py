@@ -51,6 +51,10 @@ class SourceReader:
                 remove()
                 self._connection = None
 
+    def open_writers_since(self) -> tuple[Any, Any] | None:
+        with translated_errors(self.source.spec):
+            return self.source.rules.open_writers_since(self._connection)
+
     def scalar(self, statement: sa.Executable) -> Any:
         with translated_errors(self.source.spec):
             return self._connection.execute(statement).scalar()

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from desktop_app.core.errors import AppError, Cancelled, SourceError
 from desktop_app.core.ingest.journal import finish_run, start_run
+from desktop_app.core.ingest.look_back import DEFAULT_LOOK_BACK
 from desktop_app.core.ingest.results import IngestReport, TableResult
 from desktop_app.core.ingest.table_job import RunProgress, ingest_table
 from desktop_app.core.olap.warehouse import Warehouse
@@ -29,7 +30,10 @@ MB_PER_COLUMN = 0.5  # measured: 2,000 columns need about 1 GB while two tables 
 
 
 def run_ingest(source: Source, warehouse: Warehouse, *, mode: str = "full", tables: list[str] | None = None,
-               report: Report = NULL_REPORT, cancel: CancelToken = NEVER) -> IngestReport:
+               look_back: int = DEFAULT_LOOK_BACK, report: Report = NULL_REPORT,
+               cancel: CancelToken = NEVER) -> IngestReport:
+    """Load ``tables`` (default: all) in ``mode``; watermark loads re-read ``look_back`` seconds before their
+    mark (``core.ingest.look_back``)."""
     if mode not in MODES:
         raise AppError(f"Unknown mode {mode!r}.", "Use full or incremental.")
     started = time.perf_counter()
@@ -48,7 +52,7 @@ def run_ingest(source: Source, warehouse: Warehouse, *, mode: str = "full", tabl
     results: dict[str, TableResult] = {}
     status = "failed"  # whatever stops the run before the end, it did not succeed
     try:
-        status = _load_tables(source, warehouse, run_id, info.tables, mode, progress, cancel, results)
+        status = _load_tables(source, warehouse, run_id, info.tables, mode, look_back, progress, cancel, results)
     except Cancelled:
         status = "cancelled"
         raise
@@ -77,7 +81,7 @@ def _chosen_tables(source: Source, available: list[str], tables: list[str] | Non
 
 
 def _load_tables(source: Source, warehouse: Warehouse, run_id: int, tables: list[TableInfo], mode: str,
-                 progress: RunProgress, cancel: CancelToken, results: dict[str, TableResult]) -> str:
+                 look_back: int, progress: RunProgress, cancel: CancelToken, results: dict[str, TableResult]) -> str:
     """Two tables at a time, largest first: each load is a reader plus a DuckDB writer, and two of them
     keep both cores busy while one waits on a commit or a count. Returns the run's status."""
 
@@ -85,7 +89,7 @@ def _load_tables(source: Source, warehouse: Warehouse, run_id: int, tables: list
         own = warehouse.new_cursor()  # DuckDB cursors are per thread
         try:
             cancel.raise_if_cancelled()
-            return ingest_table(source, warehouse, own, run_id, table, mode, progress, cancel)
+            return ingest_table(source, warehouse, own, run_id, table, mode, progress, cancel, look_back)
         finally:
             own.close()
 

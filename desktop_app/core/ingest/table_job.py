@@ -32,6 +32,7 @@ from desktop_app.core.ingest.journal import (
     save_state,
 )
 from desktop_app.core.ingest.load import LoadStats, NeedsFullReload, apply_deletes, load_full, load_incremental
+from desktop_app.core.ingest.look_back import DEFAULT_LOOK_BACK, below_open_writers
 from desktop_app.core.ingest.plan import TablePlan, changed_rows_clause, changed_rows_sql, plan_table
 from desktop_app.core.ingest.reconcile import Reconciliation, reconcile_table
 from desktop_app.core.ingest.results import TableCheck, TableResult
@@ -183,6 +184,8 @@ class TableJob:
         with reader.snapshot():
             tracking = table_expr.c[plan.tracking_column] if plan.tracking_column else None
             new_mark = reader.scalar(sa.select(sa.func.max(tracking))) if tracking is not None else None
+            if plan.strategy == "watermark":
+                new_mark = below_open_writers(new_mark, reader.open_writers_since())
             statement = sa.select(*table_expr.columns)
             last = self._last_mark()
             if self.mode == "incremental" and last is not None:
@@ -202,9 +205,10 @@ class TableJob:
 
 
 def ingest_table(source: Source, warehouse: Warehouse, cursor: duckdb.DuckDBPyConnection, run_id: int,
-                 info: TableInfo, mode: str, progress: RunProgress, cancel: CancelToken) -> TableResult:
+                 info: TableInfo, mode: str, progress: RunProgress, cancel: CancelToken,
+                 look_back: int = DEFAULT_LOOK_BACK) -> TableResult:
     """Load, reconcile and record one table; raises only ``Cancelled``."""
-    plan = plan_table(info)
+    plan = plan_table(info, look_back)
     state = load_state(cursor, info.name)
     exists = warehouse.table_exists(RAW_SCHEMA, info.name)
     notes = list(plan.notes)

@@ -42,6 +42,11 @@ class Dialect:
         """Whether a primary-key column holds no NULL although it is not declared NOT NULL."""
         return True
 
+    def open_writers_since(self, connection: sa.Connection) -> tuple[Any, Any] | None:
+        """(aware, naive in the session's zone) start time of the oldest transaction that has written and
+        is still open, as seen from the snapshot; None when there is none or the database cannot say."""
+        return None
+
     def explain(self, text: str) -> tuple[str, str] | None:
         """(what is wrong, what to do) for a driver message this dialect knows, else None."""
         for pattern, what, todo in self.error_words:
@@ -71,6 +76,15 @@ class _PostgreSQL(Dialect):
         raw: Any = connection.connection.dbapi_connection
         cancel = getattr(raw, "cancel", None)  # psycopg sends the server a cancel request
         return cancel if cancel is not None else (lambda: None)
+
+    def open_writers_since(self, connection: sa.Connection) -> tuple[Any, Any] | None:
+        # Rows an open transaction stamped with now() (its start) are invisible to this snapshot and may
+        # commit later: a mark at or below its start catches them. Other roles' sessions are visible only
+        # with pg_read_all_stats; without it the look-back window is what protects the load.
+        row = connection.exec_driver_sql(
+            "select min(xact_start), min(xact_start) at time zone current_setting('TimeZone') "
+            "from pg_stat_activity where backend_xid is not null and pid <> pg_backend_pid()").first()
+        return (row[0], row[1]) if row is not None and row[0] is not None else None
 
     def on_engine(self, engine: sa.Engine) -> None:
         if engine.dialect.driver == "psycopg":

@@ -6,6 +6,7 @@ warehouse. On launch it shows the warehouse's last run, not an empty table.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from desktop_app.core.ingest.history import History, TableLoad
     from desktop_app.core.ingest.results import IngestReport
     from desktop_app.core.workspace_state import WorkspaceState
+    from desktop_app.services.settings import Settings
 
 COLUMNS = ["Table", "Strategy", "Progress", "Rows/s", "Status", "Read", "Inserted", "Updated", "Deleted",
            "Reconciliation"]
@@ -87,9 +90,11 @@ RECONCILIATION_COLUMNS = (
 class IngestTab(QWidget):
     finished = Signal(object)  # IngestReport
 
-    def __init__(self, studio: Studio, parent: QWidget | None = None) -> None:
+    def __init__(self, studio: Studio, settings: Settings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.studio = studio
+        self.settings = settings
+        self.plans: dict = {}  # table -> TablePlan, as the source view gave them
         self.job: Job | None = None
         self.run_started = 0.0
         self.mode = QComboBox()
@@ -104,6 +109,7 @@ class IngestTab(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Mode"))
         bar.addWidget(self.mode)
+        bar.addWidget(self._look_back_box())
         bar.addWidget(self.start)
         bar.addWidget(self.progress, 1)
         self.tables = QTreeWidget()
@@ -133,6 +139,30 @@ class IngestTab(QWidget):
         layout.addWidget(self.splitter, 1)
         self._last_history: History | None = None
 
+    def _look_back_box(self) -> QSpinBox:
+        """Minutes an incremental watermark load re-reads before its mark (kept in the settings file)."""
+        self.look_back = QSpinBox()
+        self.look_back.setRange(0, 24 * 60)
+        self.look_back.setSuffix(" min look-back")
+        self.look_back.setToolTip("Incremental loads re-read this window before each table's watermark, so a row "
+                                  "whose transaction committed after the last load read the table is not missed. "
+                                  "Rows re-read unchanged are neither counted nor rewritten.")
+        seconds = self.settings.get("ingest/look_back_seconds") if self.settings else 300
+        self.look_back.setValue(int(seconds) // 60)
+        self.studio.look_back = int(seconds)
+        self.look_back.valueChanged.connect(self._on_look_back_changed)
+        return self.look_back
+
+    def _on_look_back_changed(self, minutes: int) -> None:
+        self.studio.look_back = minutes * 60
+        if self.settings is not None:
+            self.settings.set("ingest/look_back_seconds", minutes * 60)
+        for row in range(self.tables.topLevelItemCount()):  # the strategy column says the window
+            item = self.tables.topLevelItem(row)
+            plan = self.plans.get(item.text(0))
+            if plan is not None and plan.strategy == "watermark":
+                item.setText(1, dataclasses.replace(plan, look_back=minutes * 60).label)
+
     # -- table list ---------------------------------------------------------------------------------
     def set_source_view(self, view: SourceView) -> None:
         if self.job is not None:  # never rebuild the list under a running load
@@ -140,6 +170,7 @@ class IngestTab(QWidget):
         checked = set(self.checked_tables()) if self.tables.topLevelItemCount() else None
         self.tables.clear()
         self.bars.clear()
+        self.plans = dict(view.plans)
         for table in view.info.tables:
             plan = view.plans[table.name]
             item = QTreeWidgetItem([table.name, plan.label, "", "", "", "", "", "", "", ""])
