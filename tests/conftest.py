@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # QT_QPA_PLATFORM=xcb ove
 os.environ["OLTP_OLAP_WORKSPACE"] = tempfile.mkdtemp(prefix="oltp-olap-test-workspace-")
 
 from desktop_app.core.oltp.demo_shop import create_shop  # noqa: E402
-from tests.servers import postgres_url  # noqa: E402, F401 - a session fixture for every test package
+from tests.servers import mariadb_url, postgres_url  # noqa: E402, F401 - session fixtures for every package
 
 SMALL_SCALE = 0.01
 

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -49,6 +50,41 @@ def postgres_server():
         shutil.rmtree(data, ignore_errors=True)
 
 
+@contextmanager
+def mariadb_server():
+    """A throwaway MariaDB server on a free port (root without a password, utf8mb4); yields its URL."""
+    mariadbd = shutil.which("mariadbd") or ("/usr/sbin/mariadbd" if os.path.exists("/usr/sbin/mariadbd") else None)
+    install = shutil.which("mariadb-install-db")
+    if not mariadbd or not install:
+        raise FileNotFoundError("no MariaDB server binaries here (apt-get install mariadb-server)")
+    data = tempfile.mkdtemp(prefix="oltp-olap-maria-")
+    user = "mysql" if os.geteuid() == 0 else None
+    if user:
+        shutil.chown(data, user)
+    subprocess.run([install, f"--datadir={data}/db", "--auth-root-authentication-method=normal",
+                    "--skip-test-db", *([f"--user={user}"] if user else [])], check=True, capture_output=True)
+    port = _free_port()
+    server = subprocess.Popen([mariadbd, "--no-defaults", f"--datadir={data}/db", f"--port={port}",
+                               "--bind-address=127.0.0.1", f"--socket={data}/mysqld.sock", f"--pid-file={data}/pid",
+                               "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
+                               "--skip-log-bin", "--innodb-buffer-pool-size=256M",
+                               *([f"--user={user}"] if user else [])],
+                              stdout=subprocess.DEVNULL, stderr=open(f"{data}/log", "w"))
+    try:
+        for _ in range(300):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if server.poll() is not None:
+                raise RuntimeError(f"MariaDB did not start: {open(f'{data}/log').read()[-2000:]}")
+            time.sleep(0.1)
+        yield f"mysql+pymysql://root@127.0.0.1:{port}/mysql"
+    finally:
+        server.terminate()
+        server.wait(30)
+        shutil.rmtree(data, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     try:
@@ -57,6 +93,21 @@ def postgres_url():
     except FileNotFoundError as missing:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL server binaries are missing; .ci/run should have installed them")
+        pytest.skip(str(missing))
+    try:
+        yield url
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def mariadb_url():
+    try:
+        server = mariadb_server()
+        url = server.__enter__()
+    except FileNotFoundError as missing:
+        if os.environ.get("CI"):
+            pytest.fail("MariaDB server binaries are missing; .ci/run should have installed them")
         pytest.skip(str(missing))
     try:
         yield url

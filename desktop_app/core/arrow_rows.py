@@ -118,6 +118,8 @@ def column_array(name: str, values: Sequence[Any], blank_is_null: bool = False
         if kind in (dict, list):
             text = [None if v is None else json.dumps(v, default=str) for v in values]
             return _dirty(name, values, "nested values", na.c_array(text, na.string()))
+        if kind is Decimal and all(v is None or v.is_finite() for v in values):  # e.g. MySQL's DECIMAL(65,30)
+            return _dirty(name, values, "decimal wider than DuckDB's 38 digits")
         return _text(values), "VARCHAR", None  # NaN/Infinity decimals and other scalars: exact as text
     if kinds == {int, float}:
         if all(-EXACT_FLOAT_INT <= v <= EXACT_FLOAT_INT for v in values if type(v) is int):
@@ -176,7 +178,8 @@ def _dirty(name: str, values: Sequence[Any], reason: str, array: Any = None):
     common type ('nan' among reals, not the first real) or beyond 64 bits."""
     present = [v for v in values if v is not None]
     usual = Counter(map(_kind, present)).most_common(1)[0][0]
-    odd = (v for v in present if _kind(v) is not usual or type(v) is int and not INT64_MIN <= v <= INT64_MAX)
+    odd = (v for v in present if _kind(v) is not usual or type(v) is int and not INT64_MIN <= v <= INT64_MAX
+           or isinstance(v, Decimal) and len(v.as_tuple().digits) > 38)
     example = next(odd, present[0])
     return (array if array is not None else _text(values)), "VARCHAR", DirtyColumn(name, as_text(example)[:80], reason)
 

@@ -93,6 +93,43 @@ class _PostgreSQL(Dialect):
             sa.event.listen(engine, "connect", lambda connection, _record: postgres.register_loaders(connection))
 
 
+class _MySQL(Dialect):
+    """MySQL and MariaDB (InnoDB): one consistent snapshot per table, cancel by ``KILL QUERY``."""
+
+    def begin_snapshot(self, connection: sa.Connection) -> None:
+        connection.begin()
+        connection.exec_driver_sql("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # the snapshot is taken now, not at the first read, so every read of the table sees one moment
+        connection.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+
+    def interrupter(self, connection: sa.Connection) -> Callable[[], None]:
+        """``KILL QUERY`` from a second connection: the server stops the statement, and the reading
+        connection gets an error at once (a streamed read is otherwise only stopped between batches)."""
+        raw: Any = connection.connection.dbapi_connection
+        thread_id = raw.thread_id() if callable(getattr(raw, "thread_id", None)) else raw.connection_id
+        engine = connection.engine
+
+        def kill() -> None:
+            try:
+                with engine.connect() as other:
+                    other.exec_driver_sql(f"KILL QUERY {int(thread_id)}")
+            except sa.exc.SQLAlchemyError:
+                pass  # the statement had ended, or the server is gone: nothing left to stop
+
+        return kill
+
+    def open_writers_since(self, connection: sa.Connection) -> tuple[Any, Any] | None:
+        # InnoDB's open transactions that have written (a read-only one has no trx_rows_modified); the
+        # list needs the PROCESS privilege: without it the look-back window protects the load.
+        try:
+            row = connection.exec_driver_sql(
+                "SELECT MIN(trx_started) FROM information_schema.innodb_trx "
+                "WHERE trx_mysql_thread_id <> CONNECTION_ID() AND trx_rows_modified > 0").first()
+        except sa.exc.DBAPIError:
+            return None
+        return (row[0], row[0]) if row is not None and row[0] is not None else None
+
+
 SQLITE_ERRORS = (
     ("database (table )?is locked", "{label} is locked by another program.",
      "Wait for it to finish writing (or close it), then try again."),
@@ -108,8 +145,18 @@ SQLITE_ERRORS = (
      "Correct that value in the source, or leave its table out of the load."),
 )
 
-# Said when connecting; other errors keep the driver's own words.
+# Said when connecting or while reading; other errors keep the driver's own words. The first match wins.
 SERVER_ERRORS = (
+    ("statement timeout|max_statement_time|maximum statement execution time",
+     "{label} stopped the statement: it ran past the server's statement time limit ({text}).",
+     "Raise the limit for this user (PostgreSQL statement_timeout, MySQL max_execution_time, MariaDB "
+     "max_statement_time), or load the table when the server is less busy."),
+    ("canceling statement due to user request|query execution was interrupted",
+     "The statement on {label} was cancelled ({text}).", ""),
+    ("server closed the connection|lost connection to (mysql|mariadb)? ?server|server has gone away|"
+     "terminating connection due to administrator command|consuming input failed|connection is (lost|closed)",
+     "The connection to {label} was lost while reading ({text}).",
+     "Nothing of the table was kept (its load is one transaction): run the load again once the server is back."),
     ("password authentication failed|access denied for user", "{label} refused the user name or password.",
      "Check the user and password in the URL (the password is never shown)."),
     ('database "[^"]*" does not exist|unknown database', "{label}: {text}.", "Check the database name in the URL."),
@@ -119,7 +166,9 @@ SERVER_ERRORS = (
 
 SQLITE = _SQLite("sqlite", probe="select count(*) from sqlite_master", raw_cursor=True, error_words=SQLITE_ERRORS)
 POSTGRESQL = _PostgreSQL("postgresql", error_words=SERVER_ERRORS)
-_KNOWN = {d.name: d for d in (SQLITE, POSTGRESQL)}
+MYSQL = _MySQL("mysql", error_words=SERVER_ERRORS)
+MARIADB = _MySQL("mariadb", error_words=SERVER_ERRORS)
+_KNOWN = {d.name: d for d in (SQLITE, POSTGRESQL, MYSQL, MARIADB)}
 
 
 def dialect_named(name: str) -> Dialect:
