@@ -71,44 +71,57 @@ def main() -> int:
         assert workspace.exists(), "the first launch must create its workspace in the user's data folder"
         assert not (DIST / "workspace").exists(), "the workspace must never be created next to the executable"
     print(f"frozen window shown and closed in {min(times):.2f} s (best of 3; process start to exit)")
-    if check_postgres(executable):
+    if check_servers(executable):
         return 1
     shutil.rmtree(ROOT / "build", ignore_errors=True)
     return 0
 
 
-def check_postgres(executable: Path) -> int:
-    """The frozen app reads PostgreSQL: inspect and a full ingest from the server the tests start."""
+def check_servers(executable: Path) -> int:
+    """The frozen app reads PostgreSQL and MariaDB: inspect and a full ingest from the servers the tests start."""
+    sys.path.insert(0, str(ROOT))
+    from tests.servers import mariadb_server, postgres_server
+
+    for name, server, table in (
+            ("PostgreSQL (psycopg)", postgres_server,
+             "CREATE TABLE kunden AS SELECT g AS id, 'Zoë ' || g AS name, (g / 4.0)::numeric(12,2) AS saldo, "
+             "now() AS updated_at FROM generate_series(1, 1000) g; ALTER TABLE kunden ADD PRIMARY KEY (id)"),
+            ("MariaDB (PyMySQL)", mariadb_server,
+             "CREATE TABLE kunden (id int PRIMARY KEY, name varchar(20), saldo decimal(12,2), updated_at datetime(6)) "
+             "AS SELECT seq AS id, concat('Zoë ', seq) AS name, seq / 4 AS saldo, now(6) AS updated_at "
+             "FROM seq_1_to_1000")):
+        with server() as url:
+            if _check_server(executable, name, url, table):
+                return 1
+    return 0
+
+
+def _check_server(executable: Path, name: str, url: str, table: str) -> int:
     import json
 
     import sqlalchemy as sa
 
-    sys.path.insert(0, str(ROOT))
-    from tests.servers import postgres_server
-
-    with postgres_server() as url, tempfile.TemporaryDirectory() as folder:
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:
-            connection.exec_driver_sql("CREATE TABLE kunden (id integer PRIMARY KEY, name text, saldo numeric(12,2), "
-                                       "updated_at timestamptz NOT NULL DEFAULT now())")
-            connection.exec_driver_sql("INSERT INTO kunden (id, name, saldo) SELECT g, 'Zoë ' || g, g / 4.0 "
-                                       "FROM generate_series(1, 1000) g")
-        engine.dispose()
-        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for statement in table.split("; "):
+            connection.exec_driver_sql(statement)
+    engine.dispose()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    with tempfile.TemporaryDirectory() as folder:
         inspected = subprocess.run([str(executable), "inspect", "--oltp", url, "--json"], env=env,
                                    capture_output=True, text=True, cwd=folder)
         ingested = subprocess.run([str(executable), "ingest", "--oltp", url, "--warehouse",
-                                   str(Path(folder) / "w.duckdb"), "--json"], env=env, capture_output=True, text=True,
-                                  cwd=folder)
+                                   str(Path(folder) / "w.duckdb"), "--tables", "kunden", "--json"], env=env,
+                                  capture_output=True, text=True, cwd=folder)
     for step, done in (("inspect", inspected), ("ingest", ingested)):
         if done.returncode:
-            print(f"frozen {step} of PostgreSQL FAILED: {(done.stderr or done.stdout)[-1500:]}")
+            print(f"frozen {step} of {name} FAILED: {(done.stderr or done.stdout)[-1500:]}")
             return 1
-    table = json.loads(ingested.stdout)["tables"][0]
-    if (table["rows_read"], table["reconciliation"]["status"]) != (1000, "equal"):
-        print(f"frozen ingest of PostgreSQL: unexpected result {table}")
+    loaded = json.loads(ingested.stdout)["tables"][0]
+    if (loaded["rows_read"], loaded["reconciliation"]["status"]) != (1000, "equal"):
+        print(f"frozen ingest of {name}: unexpected result {loaded}")
         return 1
-    print("frozen app read PostgreSQL (psycopg): inspect, and 1,000 rows ingested and reconciled")
+    print(f"frozen app read {name}: inspect, and 1,000 rows ingested and reconciled")
     return 0
 
 
