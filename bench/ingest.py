@@ -5,7 +5,8 @@ DuckDB's own sqlite scanner (duckdb 1.5.5 + duckdb-extension-sqlite-scanner from
 by this script into a side environment because no scanner build exists for duckdb 2.x), pandas
 ``read_sql`` in chunks into DuckDB, the ratio of each to ours, peak RSS of each (every contender
 runs in its own process), and the cost of an incremental run after ``simulate`` changes ~1% of
-rows. Run: ``uv run python bench/ingest.py --scale 1``.
+rows. ``--servers`` adds the same shop loaded into real PostgreSQL and MariaDB servers (``bench/ingest_servers.py``).
+Run: ``uv run python bench/ingest.py --scale 1 [--servers]``.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ print(f"{time.perf_counter() - started} {rows} {resource.getrusage(resource.RUSA
 """
 
 
-def _child(mode: str, source: Path, warehouse: Path) -> None:
+def _child(mode: str, source: str, warehouse: Path) -> None:
     """Run one contender in this (child) process and print seconds, rows, peak MiB as JSON.
 
     Like the scanner script, the clock starts after imports: it measures the work, not Python start-up.
@@ -66,14 +67,15 @@ def _child(mode: str, source: Path, warehouse: Path) -> None:
         import sqlalchemy as sa
 
         started = time.perf_counter()
-        engine = sa.create_engine(f"sqlite:///{source}")
+        engine = sa.create_engine(source if "://" in source else f"sqlite:///{source}")
         con = duckdb.connect(str(warehouse))
         con.execute("CREATE SCHEMA raw")
         rows = 0
         tables = sa.inspect(engine).get_table_names()
         for table in tables:
             first = True
-            for chunk in pd.read_sql(sa.text(f'select * from "{table}"'), engine, chunksize=100_000):
+            quoted = engine.dialect.identifier_preparer.quote(table)
+            for chunk in pd.read_sql(sa.text(f"select * from {quoted}"), engine, chunksize=100_000):
                 con.register("chunk", chunk)
                 con.execute(f'CREATE TABLE raw."{table}" AS SELECT * FROM chunk' if first
                             else f'INSERT INTO raw."{table}" SELECT * FROM chunk')
@@ -87,7 +89,7 @@ def _child(mode: str, source: Path, warehouse: Path) -> None:
     print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows, "peak_mib": peak, **extra}))
 
 
-def run_child(mode: str, source: Path, warehouse: Path) -> dict:
+def run_child(mode: str, source: Path | str, warehouse: Path) -> dict:
     warehouse.unlink(missing_ok=True) if mode != "ours-incremental" else None
     done = subprocess.run([sys.executable, __file__, "--child", mode, str(source), str(warehouse)],
                           capture_output=True, text=True)
@@ -126,12 +128,14 @@ def run_scanner(source: Path, warehouse: Path) -> dict:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        _child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
+        _child(sys.argv[2], sys.argv[3], Path(sys.argv[4]))  # the source may be a URL: kept as text
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--repeat", type=int, default=3, help="alternating runs of each contender (median)")
+    parser.add_argument("--servers", action="store_true", help="also load the shop into real PostgreSQL and "
+                        "MariaDB servers and ingest from them (ours vs pandas and connectorx)")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
     source = CACHE / f"shop-{args.scale}.sqlite"
@@ -185,6 +189,12 @@ def main() -> None:
     print(f"incremental after simulate (~1% of rows changed): {incremental['seconds']:.2f} s "
           f"[{incremental['low']:.2f}–{incremental['high']:.2f}] = {incremental['seconds'] / ours['seconds']:.0%} "
           f"of our full load; peak {incremental['peak_mib']:.0f} MiB")
+    if args.servers:
+        from bench.ingest_servers import server_figures
+
+        print(f"the same shop (scale {args.scale}) loaded into real servers, one run each:")
+        for line in server_figures(source, run_child):
+            print("  " + line)
 
 
 def _median(found: list[dict]) -> dict:

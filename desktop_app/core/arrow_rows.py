@@ -184,16 +184,23 @@ def _dirty(name: str, values: Sequence[Any], reason: str, array: Any = None):
     return (array if array is not None else _text(values)), "VARCHAR", DirtyColumn(name, as_text(example)[:80], reason)
 
 
-def rows_to_batch(columns: Sequence[str], rows: Sequence[Sequence[Any]], blank_is_null: bool = False) -> Batch:
-    """Transpose rows into typed Arrow columns and wrap them as one record batch."""
+def rows_to_batch(columns: Sequence[str], rows: Sequence[Sequence[Any]], blank_is_null: bool = False,
+                  text_as: dict[str, str] | None = None) -> Batch:
+    """Transpose rows into typed Arrow columns and wrap them as one record batch. ``text_as``: columns
+    read as the source's text, with the DuckDB type that text is cast to."""
     transposed = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-    return columns_to_batch(columns, transposed, blank_is_null)
+    return columns_to_batch(columns, transposed, blank_is_null, text_as)
 
 
-def columns_to_batch(columns: Sequence[str], values: Sequence[Sequence[Any]], blank_is_null: bool = False) -> Batch:
+def columns_to_batch(columns: Sequence[str], values: Sequence[Sequence[Any]], blank_is_null: bool = False,
+                     text_as: dict[str, str] | None = None) -> Batch:
     """Typed Arrow columns from one sequence of values per column, wrapped as one record batch."""
     arrays, types, dirty = [], {}, []
     for name, column_values in zip(columns, values, strict=True):
+        if text_as and name in text_as:
+            arrays.append(na.c_array(list(column_values), na.string()))
+            types[name] = text_as[name] if any(v is not None for v in column_values) else None
+            continue
         array, kind, problem = column_array(name, column_values, blank_is_null)
         arrays.append(array)
         types[name] = kind

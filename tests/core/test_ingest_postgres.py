@@ -99,3 +99,30 @@ def test_a_cancel_stops_the_statement_running_on_the_server(postgres_url):
             threading.Timer(0.3, token.cancel).start()
             with pytest.raises(SourceError, match="cancel"):
                 reader.scalar(sa.select(sa.func.pg_sleep(30)))
+
+
+def test_dates_and_times_arrive_exactly_whatever_the_servers_datestyle(postgres_url, tmp_path):
+    """Dates and timestamps are read as PostgreSQL's text (much cheaper than psycopg's objects): that text
+    must be ISO even where the server writes 'SQL, DMY' (02/01/2025), else DuckDB reads another day."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS dated")
+        connection.exec_driver_sql("CREATE TABLE dated (id int PRIMARY KEY, d date, ts timestamp(6), "
+                                   "tz timestamptz, updated_at timestamp NOT NULL)")
+        connection.exec_driver_sql(
+            "INSERT INTO dated VALUES (1, '2025-01-02', '2025-01-02 03:04:05.678901', '2025-01-02 03:04:05+05:30', "
+            "'2025-01-02'), (2, NULL, 'infinity', '-infinity', '2025-01-03'), "
+            "(3, '0001-01-01', '1999-12-31 23:59:59', '1970-01-01 00:00:00+00', '2025-01-04')")
+    engine.dispose()
+    dmy = postgres_url + "?options=-c%20datestyle%3DSQL%2CDMY%20-c%20timezone%3DAmerica%2FSao_Paulo"
+    warehouse = tmp_path / "w.duckdb"
+    with open_source(dmy) as source, Warehouse(warehouse) as wh:
+        report = run_ingest(source, wh, tables=["dated"])
+    assert report.ok and report.tables[0].reconciliation.status == "equal"
+    got = rows(warehouse, "SELECT id, d, ts, epoch(tz), isinf(ts), isinf(tz) FROM raw.dated ORDER BY id")
+    assert got[0][:3] == (1, datetime(2025, 1, 2).date(), datetime(2025, 1, 2, 3, 4, 5, 678901))
+    assert got[0][3] == datetime(2025, 1, 1, 21, 34, 5, tzinfo=__import__("datetime").UTC).timestamp()
+    assert got[1][4:] == (True, True) and got[2][1] == datetime(1, 1, 1).date() and got[2][3] == 0
+    types = dict(rows(warehouse, "SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_name = 'dated'"))
+    assert (types["d"], types["ts"], types["tz"]) == ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE")

@@ -59,8 +59,9 @@ class SourceReader:
         with translated_errors(self.source.spec):
             return self._connection.execute(statement).scalar()
 
-    def batches(self, statement: sa.Select, batch_rows: int = BATCH_ROWS) -> Iterator[Batch]:
-        """Execute ``statement`` and yield its rows as Arrow batches."""
+    def batches(self, statement: sa.Select, batch_rows: int = BATCH_ROWS,
+                text_as: dict[str, str] | None = None) -> Iterator[Batch]:
+        """Execute ``statement`` and yield its rows as Arrow batches (``text_as``: see ``rows_to_batch``)."""
         columns = [c.name for c in statement.selected_columns]
         with translated_errors(self.source.spec):
             if self.source.rules.raw_cursor:
@@ -78,6 +79,6 @@ class SourceReader:
                 rows = fetch(batch_rows)
                 if not rows:
                     return
-                yield rows_to_batch(columns, rows)
+                yield rows_to_batch(columns, rows, text_as=text_as)
                 if len(rows) < batch_rows:
                     return

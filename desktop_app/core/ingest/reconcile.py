@@ -111,9 +111,12 @@ def source_checksum(source: Source, warehouse: Warehouse, table: str, columns: l
     cursor = warehouse.new_cursor()
     rows, total, changed = 0, 0, set()
     reflected = table_clause(table, columns)
+    text_as = _read_as_text(source, table, columns)
+    statement = sa.select(*(sa.cast(reflected.c[c], sa.Text).label(c) if c in text_as else reflected.c[c]
+                            for c in columns))
     reader = SourceReader(source, cancel)
     with reader.snapshot():
-        for batch in reader.batches(sa.select(*reflected.columns)):
+        for batch in reader.batches(statement, text_as=text_as):
             cursor.register("__recon", batch.data)
             read_as = dict(cursor.execute("SELECT column_name, column_type FROM (DESCRIBE __recon)").fetchall())
             uncastable = frozenset(c for c in columns if read_as[c] != types[c]
@@ -131,6 +134,17 @@ def source_checksum(source: Source, warehouse: Warehouse, table: str, columns: l
             changed.update(c for c, n in zip(checks, changes, strict=True) if n)
     cursor.close()
     return rows, str(total), tuple(c for c in columns if c in changed)
+
+
+def _read_as_text(source: Source, table: str, columns: list[str]) -> dict[str, str]:
+    """The columns the load read as the server's text (``Dialect.read_as_text``): read the same way here."""
+    wanted = set(columns)
+    try:
+        reflected = sa.inspect(source.engine).get_columns(table)
+    except sa.exc.SQLAlchemyError:
+        return {}
+    return {c["name"]: kind for c in reflected
+            if c["name"] in wanted and (kind := source.rules.read_as_text(c["type"])) is not None}
 
 
 def reconcile_table(source: Source, warehouse: Warehouse, table: str, *, columns: list[str] | None = None,

@@ -186,7 +186,9 @@ class TableJob:
             new_mark = reader.scalar(sa.select(sa.func.max(tracking))) if tracking is not None else None
             if plan.strategy == "watermark":
                 new_mark = below_open_writers(new_mark, reader.open_writers_since())
-            statement = sa.select(*table_expr.columns)
+            text_as = {c.name: c.read_as for c in self.info.columns if c.read_as}
+            statement = sa.select(*(sa.cast(table_expr.c[name], sa.Text).label(name) if name in text_as
+                                    else table_expr.c[name] for name in self.columns))
             last = self._last_mark()
             if self.mode == "incremental" and last is not None:
                 statement = statement.where(changed_rows_clause(plan, tracking, last))
@@ -194,11 +196,11 @@ class TableJob:
             fallback = self.fallback
             with self._transaction(new_mark):
                 if self.mode == "full":
-                    load_full(self.cursor, table, reader.batches(statement), fallback, self._kept_columns(),
-                              stats, self.on_batch)
+                    load_full(self.cursor, table, reader.batches(statement, text_as=text_as), fallback,
+                              self._kept_columns(), stats, self.on_batch)
                 else:
-                    load_incremental(self.cursor, table, reader.batches(statement), plan.key_columns,
-                                     fallback, stats, self.on_batch)
+                    load_incremental(self.cursor, table, reader.batches(statement, text_as=text_as),
+                                     plan.key_columns, fallback, stats, self.on_batch)
                     key_select = sa.select(*(table_expr.c[k] for k in plan.key_columns))
                     stats.deleted = apply_deletes(self.cursor, table, plan.key_columns, reader.batches(key_select))
         return stats, None, new_mark

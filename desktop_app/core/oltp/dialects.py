@@ -42,6 +42,11 @@ class Dialect:
         """Whether a primary-key column holds no NULL although it is not declared NOT NULL."""
         return True
 
+    def read_as_text(self, sa_type: Any) -> str | None:
+        """The DuckDB type to cast a column's text to when the server's text is both exact and much cheaper
+        than the driver's Python objects; None: read the driver's values."""
+        return None
+
     def open_writers_since(self, connection: sa.Connection) -> tuple[Any, Any] | None:
         """(aware, naive in the session's zone) start time of the oldest transaction that has written and
         is still open, as seen from the snapshot; None when there is none or the database cannot say."""
@@ -71,11 +76,24 @@ class _PostgreSQL(Dialect):
     def begin_snapshot(self, connection: sa.Connection) -> None:
         connection.begin()
         connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        # Dates and times are read as text (read_as_text): make it ISO whatever the server's DateStyle
+        # ('SQL, DMY' writes 01/02/2025, which DuckDB would read as January 2nd).
+        connection.exec_driver_sql("SET LOCAL DateStyle = 'ISO, YMD'")
 
     def interrupter(self, connection: sa.Connection) -> Callable[[], None]:
         raw: Any = connection.connection.dbapi_connection
         cancel = getattr(raw, "cancel", None)  # psycopg sends the server a cancel request
         return cancel if cancel is not None else (lambda: None)
+
+    def read_as_text(self, sa_type: Any) -> str | None:
+        # Timestamps and dates: PostgreSQL's ISO text (±infinity included) is what DuckDB casts exactly,
+        # while psycopg's objects cost a Python call each (the ±infinity loaders) and a trip back to text:
+        # 42 s against 6.5 s for pandas on a 2.4M-row shop, before this.
+        if isinstance(sa_type, sa.DateTime):
+            return "TIMESTAMPTZ" if getattr(sa_type, "timezone", False) else "TIMESTAMP"
+        if isinstance(sa_type, sa.Date):
+            return "DATE"
+        return None
 
     def open_writers_since(self, connection: sa.Connection) -> tuple[Any, Any] | None:
         # Rows an open transaction stamped with now() (its start) are invisible to this snapshot and may

@@ -20,6 +20,7 @@ class ColumnInfo:
     nullable: bool
     default: str | None
     primary_key: bool
+    read_as: str | None = None  # read as the server's text and cast by DuckDB to this type (``dialects``)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def inspect_table(source: Source, name: str, *, with_count: bool = True,
                 nullable=bool(col.get("nullable", True)) and not _key_excludes_null(source, col, pk),
                 default=None if col.get("default") is None else str(col["default"]),
                 primary_key=col["name"] in pk,
+                read_as=source.rules.read_as_text(col["type"]),
             )
             for col in reflected
         )
