@@ -159,7 +159,7 @@ def test_integers_beyond_2_53_never_meet_reals_in_a_double_column(tmp_path, monk
 
     monkeypatch.setattr(run_module, "SQLITE_FAST_PATH", False)
     monkeypatch.setattr(extract, "BATCH_ROWS", 10)
-    monkeypatch.setattr(extract.SourceReader.batches, "__defaults__", (10,))
+    monkeypatch.setattr(extract.SourceReader.batches, "__defaults__", (10, None))
     source, warehouse = tmp_path / "s.sqlite", tmp_path / "w.duckdb"
     with sqlite3.connect(source) as db:
         db.execute("create table a (id integer primary key, v, updated_at text)")  # batches: ints, then reals
