@@ -99,18 +99,9 @@ def run_child(mode: str, source: Path | str, warehouse: Path) -> dict:
 
 
 def scanner_python() -> Path | None:
-    venv = CACHE / "scanner-venv"
-    python = venv / "bin" / "python"
-    if python.exists():
-        return python
-    uv = shutil.which("uv")
-    if uv is None:
-        return None
-    made = subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(venv)], capture_output=True)
-    installed = made.returncode == 0 and subprocess.run(
-        [uv, "pip", "install", "-q", "-p", str(python), "duckdb==1.5.5", "duckdb-extension-sqlite-scanner==1.5.5"],
-        capture_output=True).returncode == 0
-    return python if installed else None
+    from bench.side_env import side_python
+
+    return side_python("scanner-venv", ["duckdb==1.5.5", "duckdb-extension-sqlite-scanner==1.5.5"])
 
 
 def run_scanner(source: Path, warehouse: Path) -> dict:

@@ -10,7 +10,6 @@ connectorx (Rust, Arrow out) into DuckDB where it installs (a side environment i
 from __future__ import annotations
 
 import csv
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -99,18 +98,9 @@ def load_shop(shop: Path, url: str, folder: Path) -> list[str]:
 
 
 def connectorx_python() -> Path | None:
-    venv = CACHE / "connectorx-venv"
-    python = venv / "bin" / "python"
-    if python.exists():
-        return python
-    uv = shutil.which("uv")
-    if uv is None:
-        return None
-    made = subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(venv)], capture_output=True)
-    installed = made.returncode == 0 and subprocess.run(
-        [uv, "pip", "install", "-q", "-p", str(python), "connectorx", "pyarrow", "duckdb==1.5.5"],
-        capture_output=True).returncode == 0
-    return python if installed else None
+    from bench.side_env import side_python
+
+    return side_python("connectorx-venv", ["connectorx", "pyarrow", "duckdb==1.5.5"])
 
 
 def run_connectorx(url: str, tables: list[str], warehouse: Path) -> dict:

@@ -85,31 +85,26 @@ def mariadb_server():
         shutil.rmtree(data, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
+def _for_the_session(start, name: str):
+    """A server for the whole test session; skipped only where its binaries are missing, never under CI."""
     try:
-        server = postgres_server()
+        server = start()
         url = server.__enter__()
     except FileNotFoundError as missing:
         if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are missing; .ci/run should have installed them")
+            pytest.fail(f"{name} server binaries are missing; .ci/run should have installed them")
         pytest.skip(str(missing))
     try:
         yield url
     finally:
         server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    yield from _for_the_session(postgres_server, "PostgreSQL")
 
 
 @pytest.fixture(scope="session")
 def mariadb_url():
-    try:
-        server = mariadb_server()
-        url = server.__enter__()
-    except FileNotFoundError as missing:
-        if os.environ.get("CI"):
-            pytest.fail("MariaDB server binaries are missing; .ci/run should have installed them")
-        pytest.skip(str(missing))
-    try:
-        yield url
-    finally:
-        server.__exit__(None, None, None)
+    yield from _for_the_session(mariadb_server, "MariaDB")
