@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.qualify import qualify
-from sqlglot.optimizer.scope import Scope, ScopeType, build_scope
+from sqlglot.optimizer.scope import Scope, build_scope
 
 DATA_KINDS = ("copy", "transform", "aggregate")  # weakest to strongest
 INDIRECT_KINDS = ("join", "filter")
@@ -272,5 +272,5 @@ def _relation_key(table: exp.Table) -> tuple[str, ...]:
     return tuple(part.lower() for part in (table.catalog, table.db, table.name) if part)
 
 
-__all__ = ["DATA_KINDS", "EPHEMERAL_PREFIX", "INDIRECT_KINDS", "Input", "LineageUnavailable", "ScopeType",
-           "SelectLineage", "analyse_select"]
+__all__ = ["DATA_KINDS", "EPHEMERAL_PREFIX", "INDIRECT_KINDS", "Input", "LineageUnavailable", "SelectLineage",
+           "analyse_select"]

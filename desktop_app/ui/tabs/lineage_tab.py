@@ -59,9 +59,15 @@ class LineageTab(QWidget):
         present_error(self, info, self.message)
 
     def show_relation(self, name: str) -> Job | None:
-        return self.with_graph(lambda graph: self.panel.show_relation(graph, name) if graph.columns_of(name)
-                               else self.panel.caption.setText(f"{name}: no columns traced "
-                                                               f"({(graph.relations.get(name) or _NoInfo).note})"))
+        def show(graph: LineageGraph) -> None:
+            if graph.columns_of(name):
+                self.panel.show_relation(graph, name)
+                return
+            info = graph.relations.get(name)
+            why = info.note if info is not None and info.note else "it is not built, or not in the project"
+            self.panel.caption.setText(f"{name}: no columns traced ({why}).")
+
+        return self.with_graph(show)
 
     def show_figure(self, figure: str) -> Job | None:
         """*Where does this come from?* for a two-roads figure: its path on the Excel road, down to OLTP."""
@@ -80,7 +86,3 @@ class LineageTab(QWidget):
             self.panel.details.appendPlainText(f"\nThe same figure on the model road: {model}")
 
         return self.with_graph(show)
-
-
-class _NoInfo:
-    note = "not built or not in the project"
