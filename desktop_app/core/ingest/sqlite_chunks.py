@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import queue
 import sqlite3
 import threading
 from pathlib import Path
@@ -97,61 +96,116 @@ def values_lost(cursor, target: str, types: dict[str, str]) -> bool:
     return bool(cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {target} WHERE {lost})").fetchall()[0][0])
 
 
+AHEAD = 3  # chunks rendered and waiting beyond one per reader: bounds memory and disk
+
+
 class Chunks:
-    """Reader thread: renders chunks of ``SELECT … WHERE rowid in range`` into CSV files; yields each
-    file's path, its row count, whether any value in it holds a control character and whether a
-    value sits in a column of the other kind (see ``chunk_queries``)."""
+    """Reader threads render chunks into CSV files; iterating yields them in row id order as (path,
+    row count, whether a value holds a control character, whether a value sits in a column of the
+    other kind — see ``chunk_queries``).
 
-    def __init__(self, db: sqlite3.Connection, queries: tuple[str, str], params: tuple, folder: Path,
-                 cancel: CancelToken) -> None:
-        self.queue: queue.Queue = queue.Queue(maxsize=2)
-        self.db, self.queries, self.params, self.folder, self.cancel = db, queries, params, folder, cancel
+    With ``ranges`` (a whole table, cut beforehand by ``chunk_ranges``) every connection renders:
+    each reader takes the next range, so a big table is rendered on as many cores as there are
+    connections in its snapshot, and the chunks still reach DuckDB in row id order (the table
+    lands as one reader would have written it). Without, one reader follows the filter from the
+    last row id it read (``queries``: the first chunk's query and the next ones').
+    """
+
+    def __init__(self, connections: list[sqlite3.Connection], queries: tuple[str, str], params: tuple,
+                 folder: Path, cancel: CancelToken, ranges: list[tuple[int, int]] | None = None,
+                 bounded: str = "") -> None:
+        self.queries, self.params, self.folder, self.ranges, self.bounded = queries, params, folder, ranges, bounded
+        self.permits = threading.Semaphore(AHEAD + len(connections))
+        self.changed = threading.Condition()
+        self.ready: dict[int, tuple] = {}
+        self.total: int | None = None if ranges is None else len(ranges)  # known once the end is found
+        self.error: BaseException | None = None
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="sqlite-render", daemon=True)
-        self.thread.start()
+        self.next_range = iter(range(len(ranges or ())))
+        self.range_lock = threading.Lock()
+        # The first connection is the caller's, which interrupts it on a cancel; the others are ours.
+        self.removers = [cancel.on_cancel(c.interrupt) for c in connections[1:]]
+        work = self._keyset if ranges is None else self._ranges
+        self.threads = [threading.Thread(target=self._guarded, args=(work, c), name="sqlite-render", daemon=True)
+                        for c in (connections[:1] if ranges is None else connections)]
+        for thread in self.threads:
+            thread.start()
 
-    def _run(self) -> None:
+    def _guarded(self, work, connection: sqlite3.Connection) -> None:
         try:
-            cursor = self.db.cursor()
-            index = 0
-            last = None
-            while not self.stop.is_set():
-                first, following = self.queries
-                sql, params = (first, self.params) if last is None else (following, (*self.params, last))
-                text, count, last, misplaced = cursor.execute(sql, params).fetchone()
-                if not count:
-                    break
-                path = self.folder / f"chunk-{index % 4}.csv"
-                with open(path, "wb") as handle:
-                    handle.write(text)
-                self._put((path, count, _has_control_characters(text, count), bool(misplaced)))
-                index += 1
-                if count < CHUNK_ROWS:
-                    break
-            self._put(None)
+            work(connection.cursor())
         except BaseException as err:  # handed to the consumer, raised there
-            self._put(err)
+            with self.changed:
+                self.error = self.error or err
+                self.changed.notify_all()
 
-    def _put(self, item) -> None:
+    def _acquire(self) -> bool:
         while not self.stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
+            if self.permits.acquire(timeout=0.1):
+                return True
+        return False
+
+    def _render(self, cursor, index: int, sql: str, params: tuple) -> tuple[int, object]:
+        text, count, last, misplaced = cursor.execute(sql, params).fetchone()
+        path = self.folder / f"chunk-{index}.csv"
+        if count:
+            with open(path, "wb") as handle:
+                handle.write(text)
+        with self.changed:
+            self.ready[index] = (path, count, bool(count) and _has_control_characters(text, count), bool(misplaced))
+            self.changed.notify_all()
+        return count, last
+
+    def _finish(self, total: int) -> None:
+        with self.changed:
+            self.total = total
+            self.changed.notify_all()
+
+    def _keyset(self, cursor) -> None:
+        first, following = self.queries
+        index, last = 0, None
+        while self._acquire():
+            sql, params = (first, self.params) if last is None else (following, (*self.params, last))
+            count, last = self._render(cursor, index, sql, params)
+            index += 1
+            if count < CHUNK_ROWS:
+                self._finish(index)
                 return
-            except queue.Full:
-                continue
+
+    def _ranges(self, cursor) -> None:
+        while self._acquire():
+            with self.range_lock:
+                index = next(self.next_range, None)
+            if index is None:
+                self.permits.release()
+                return
+            self._render(cursor, index, self.bounded, (*self.params, *self.ranges[index]))
 
     def __iter__(self):
+        index = 0
         while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+            with self.changed:
+                self.changed.wait_for(lambda at=index: at in self.ready or self.error is not None
+                                      or (self.total is not None and at >= self.total))
+                if self.error is not None:
+                    raise self.error
+                if index not in self.ready:
+                    return
+                item = self.ready.pop(index)
+            try:
+                if item[1]:
+                    yield item
+            finally:
+                item[0].unlink(missing_ok=True)
+                self.permits.release()
+            index += 1
 
     def close(self) -> None:
         self.stop.set()
-        self.thread.join()
+        for thread in self.threads:
+            thread.join()
+        for remove in self.removers:
+            remove()
 
 
 def _screen_rows(path: Path, columns: list[str]) -> list[list[str]]:

@@ -5,7 +5,10 @@ sources no row ever becomes a Python object. A reader thread asks SQLite for 100
 time as one CSV text (``group_concat(format('%Q,…'))``: strings quoted with ``'``, NULL bare,
 reals with 17 significant digits, blobs in hex), writes it to a temporary file, and DuckDB's CSV
 reader parses the previous chunk straight into the typed target table with one ``INSERT``.
-``sqlite3`` releases the GIL while SQLite works, so the two halves use both cores.
+``sqlite3`` releases the GIL while SQLite works, so the two halves use both cores. A whole table is
+cut into row id ranges first, and more connections of the same snapshot (``sqlite_snapshot``)
+render ranges alongside: rendering is most of the work, and one dominant table no longer leaves a
+core idle. The chunks still reach DuckDB in row id order.
 
 Types are optimistic: the declared type says BIGINT/DOUBLE/BLOB/VARCHAR, and the first rows of the
 first chunk decide which text columns are ISO timestamps or dates. Every value is checked as it is
@@ -20,9 +23,9 @@ nothing is lost or doubled. What the chunk text cannot carry at all goes to the 
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,11 +37,11 @@ from desktop_app.core.identifiers import quote
 from desktop_app.core.ingest.declared_types import affinity
 from desktop_app.core.ingest.reconcile import warehouse_checksum_of
 from desktop_app.core.ingest.sqlite_chunks import Chunks, chunk_select, diagnose, screen_temporal, values_lost
-from desktop_app.core.ingest.sqlite_render import Unsupported, chunk_queries, row_id_name, rowid_alias
+from desktop_app.core.ingest.sqlite_render import Unsupported, chunk_queries, chunk_ranges, row_id_name, rowid_alias
 from desktop_app.core.ingest.temporal import TEMPORAL
 from desktop_app.core.progress import NEVER, CancelToken
 
-__all__ = ["FastResult", "Unsupported", "load_into", "open_snapshot"]
+__all__ = ["FastResult", "Unsupported", "load_into"]
 
 
 @dataclass
@@ -52,13 +55,17 @@ class FastResult:
 
 def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: str, columns: list[str],
               types: dict[str, str], target: str, *, where: str = "", params: tuple = (), temporary: bool = False,
-              decide_timestamps: bool = True, cancel: CancelToken = NEVER, on_chunk=lambda n: None) -> FastResult:
+              decide_timestamps: bool = True, siblings: Sequence[sqlite3.Connection] = (),
+              cancel: CancelToken = NEVER, on_chunk=lambda n: None) -> FastResult:
     """Create ``target`` and fill it with the table's rows (restarting with wider types when needed).
 
-    The caller holds the SQLite read transaction (one snapshot) and the DuckDB transaction.
+    The caller holds the SQLite read transaction (one snapshot) and the DuckDB transaction;
+    ``siblings`` are more connections in the same snapshot (``core.ingest.sqlite_snapshot``) that
+    render ranges of a whole table alongside ``db``.
     """
     load = _FastLoad(db, cursor, table, columns, dict(types), target, where, params, temporary, cancel, on_chunk)
     load.decide_timestamps = decide_timestamps
+    load.siblings = list(siblings)
     return load.run()
 
 
@@ -85,6 +92,8 @@ class _FastLoad:
         self.decide_timestamps, self.screened = True, False
         self.strict = False  # see chunk_select
         self.created = False
+        self.siblings: list[sqlite3.Connection] = []
+        self.ranges: list[tuple[int, int]] | None = None  # a whole table's chunks, cut once (chunk_ranges)
 
     def run(self) -> FastResult:
         with tempfile.TemporaryDirectory(prefix="oltp-olap-chunks-") as folder:
@@ -113,9 +122,14 @@ class _FastLoad:
         self.created = False
         queries = chunk_queries(self.table, self.columns, self.types, self.where, self.rowid_alias,
                                 self.numbers_in_text, self.rowid)
-        chunks = Chunks(self.db, queries, self.params, folder, self.cancel)
         rows = 0
+        chunks = None
         try:
+            if not self.where and self.ranges is None:
+                self.ranges = chunk_ranges(self.db, self.table, self.rowid)
+            readers = [self.db, *self.siblings] if self.ranges and len(self.ranges) > 2 else [self.db]
+            chunks = Chunks(readers, queries[:2], self.params, folder, self.cancel,
+                            None if self.where else self.ranges, queries.bounded)
             for path, count, controls, misplaced in chunks:
                 self.cancel.raise_if_cancelled()
                 if misplaced:
@@ -148,7 +162,8 @@ class _FastLoad:
                 raise
             raise Unsupported(f"its rendered rows could not be read back: {str(err).splitlines()[0]}") from None
         finally:
-            chunks.close()
+            if chunks is not None:
+                chunks.close()
         if not self.created:  # no rows at all: the declared types stand
             self._create_target()
         return rows
@@ -173,14 +188,3 @@ class _FastLoad:
         notes = [f"{name}: loaded as {self.types[name]} — {problem.reason} (e.g. {problem.example!r})"
                  for name, problem in self.dirty.items()]
         return FastResult(self.types, rows, checksum, list(self.dirty.values()), notes)
-
-
-def open_snapshot(path: str | os.PathLike) -> sqlite3.Connection:
-    """A read-only connection inside one read transaction (one consistent snapshot)."""
-    from desktop_app.core.oltp.source import connect_sqlite_readonly
-
-    db = connect_sqlite_readonly(Path(path))
-    db.isolation_level = None
-    db.execute("BEGIN")
-    db.execute("SELECT count(*) FROM sqlite_master").fetchall()  # takes the snapshot now
-    return db

@@ -2,11 +2,14 @@
 
 ``render_expression`` is one ``format()`` call per row that quotes text, writes reals with 17
 significant digits and blobs in hex, and marks every value DuckDB's lenient number parser would
-misread; ``chunk_queries`` wraps it into the per-chunk ``SELECT`` cut by SQLite's row id. What the
+misread; ``chunk_queries`` wraps it into the per-chunk ``SELECT`` cut by SQLite's row id
+(``chunk_ranges`` cuts a whole table beforehand, for several readers). What the
 text cannot carry exactly is flagged (``misplaced``) so the table takes the exact Arrow path.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from desktop_app.core.identifiers import quote
 from desktop_app.core.ingest.temporal import TEMPORAL
@@ -82,15 +85,22 @@ def _misplaced(name: str, kind: str, numbers_possible: bool) -> str | None:
     return f"{column} >= x'' OR typeof({column}) = 'real'" if numbers_possible else None
 
 
+class ChunkQueries(NamedTuple):
+    first: str  # the first chunk (the filter's parameters)
+    following: str  # the next ones, after the last row id read (one more parameter)
+    bounded: str  # one range of row ids, ``rowid BETWEEN ? AND ?`` (two more parameters; see ``chunk_ranges``)
+
+
 def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: str = "",
                   rowid_alias: str | None = None, numbers_in_text: frozenset[str] = frozenset(),
-                  rowid: str = "rowid") -> tuple[str, str]:
-    """The first chunk's query and the next ones' (after the last rowid, one more parameter).
+                  rowid: str = "rowid") -> ChunkQueries:
+    """The queries that render a chunk: each returns (csv text, row count, last rowid, misplaced) for
+    up to CHUNK_ROWS rows.
 
-    Each returns (csv text, row count, last rowid, misplaced) for up to CHUNK_ROWS rows. The next
-    ones say ``rowid > ?`` plainly so SQLite seeks straight to it; a form like ``? IS NULL OR rowid
-    > ?`` would make it walk the table from the start for every chunk (quadratic in the table's size).
-    ``rowid`` is the name of SQLite's row id that no column of the table hides (``row_id_name``).
+    The following ones say ``rowid > ?`` plainly so SQLite seeks straight to it; a form like ``? IS
+    NULL OR rowid > ?`` would make it walk the table from the start for every chunk (quadratic in
+    the table's size). ``rowid`` is the name of SQLite's row id that no column of the table hides
+    (``row_id_name``).
 
     ``misplaced`` is 1 when a row holds a value its column cannot render exactly (see ``_misplaced``).
     Such a table is for the Arrow path, which sees each value's type and reports the column.
@@ -103,8 +113,8 @@ def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: 
     # then seek the matching rows by rowid, instead of scanning the whole table in rowid order.
     conditions = [f"{rowid} IN (SELECT {rowid} FROM {quote(table)} WHERE {where})"] if where else []
 
-    def query(after: bool) -> str:
-        clauses = conditions + ([f"{rowid} > ?"] if after else [])
+    def query(*more: str) -> str:
+        clauses = conditions + list(more)
         condition = f"WHERE {' AND '.join(clauses)} " if clauses else ""
         # As a BLOB the text reaches Python as bytes and goes to the file as is: no decoding to str
         # and encoding back (≈ 0.2 s per 100 MB, holding the GIL).
@@ -112,7 +122,28 @@ def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: 
                 f"{'max(misplaced)' if misplaced else '0'} FROM ("
                 f"SELECT {rowid} AS rid, {expression} AS line{misplaced} FROM {quote(table)} "
                 f"{condition}ORDER BY {rowid} LIMIT {CHUNK_ROWS})")
-    return query(False), query(True)
+    return ChunkQueries(query(), query(f"{rowid} > ?"), query(f"{rowid} BETWEEN ? AND ?"))
+
+
+def chunk_ranges(db, table: str, rowid: str = "rowid") -> list[tuple[int, int]]:
+    """The whole table cut into row id ranges of CHUNK_ROWS rows each (the last may hold fewer).
+
+    Each boundary is a seek and a walk of CHUNK_ROWS entries of the table's b-tree, reading no
+    values: about 0.03 s per 2M rows, which lets every reader of a snapshot take the next range
+    without waiting for the one before.
+    """
+    source = quote(table)
+    first, last = db.execute(f"SELECT min({rowid}), max({rowid}) FROM {source}").fetchone()
+    ranges: list[tuple[int, int]] = []
+    while first is not None:
+        end = db.execute(f"SELECT {rowid} FROM {source} WHERE {rowid} >= ? ORDER BY {rowid} "
+                         f"LIMIT 1 OFFSET {CHUNK_ROWS - 1}", (first,)).fetchone()
+        if end is None or end[0] >= last:
+            ranges.append((first, last))
+            break
+        ranges.append((first, end[0]))
+        first = end[0] + 1
+    return ranges
 
 
 def row_id_name(columns) -> str:

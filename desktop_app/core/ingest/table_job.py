@@ -9,6 +9,7 @@ in progress and stops the run.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -36,7 +37,9 @@ from desktop_app.core.ingest.look_back import DEFAULT_LOOK_BACK, below_open_writ
 from desktop_app.core.ingest.plan import TablePlan, changed_rows_clause, changed_rows_sql, plan_table
 from desktop_app.core.ingest.reconcile import Reconciliation, reconcile_table
 from desktop_app.core.ingest.results import TableCheck, TableResult
-from desktop_app.core.ingest.sqlite_fast import Unsupported, open_snapshot
+from desktop_app.core.ingest.sqlite_fast import Unsupported
+from desktop_app.core.ingest.sqlite_render import CHUNK_ROWS
+from desktop_app.core.ingest.sqlite_snapshot import Snapshot
 from desktop_app.core.ingest.sqlite_table import load_full_sqlite, load_incremental_sqlite
 from desktop_app.core.ingest.watermark import decode_watermark, encode_watermark
 from desktop_app.core.olap.warehouse import RAW_SCHEMA, Warehouse
@@ -47,6 +50,9 @@ from desktop_app.core.progress import CancelToken, Progress, Report
 log = logging.getLogger(__name__)
 
 SQLITE_FAST_PATH = True  # tests switch it off to prove both paths load the same warehouse
+# SQLite connections rendering one big table (one per core, up to four): the table no longer
+# waits on one core while the other idles (sqlite_snapshot proves they share a snapshot).
+READERS_PER_TABLE = max(1, min(4, os.cpu_count() or 1))
 
 
 class RunProgress:
@@ -150,7 +156,8 @@ class TableJob:
     def run_fast(self):
         """SQLite: rendered CSV chunks into DuckDB (``core.ingest.sqlite_fast``)."""
         plan, table = self.plan, self.info.name
-        db = open_snapshot(self.source.spec.sqlite_path)
+        snapshot = Snapshot(self.source.spec.sqlite_path)
+        db = snapshot.main
         remove = self.cancel.on_cancel(db.interrupt)
         try:
             tracking = quote(plan.tracking_column) if plan.tracking_column else None
@@ -165,15 +172,18 @@ class TableJob:
             declared = {c.name: c.declared_type for c in self.info.columns}
             with self._transaction(new_mark):
                 if self.mode == "full":
+                    # A table of more than a few chunks is rendered by more readers of the same snapshot.
+                    wanted = READERS_PER_TABLE - 1 if count > 2 * CHUNK_ROWS else 0
+                    siblings = [s for s in (snapshot.sibling() for _ in range(wanted)) if s is not None]
                     loaded = load_full_sqlite(db, self.cursor, table, self.columns, declared, self._kept_columns(),
-                                              count, self.cancel, self.on_batch)
+                                              count, self.cancel, self.on_batch, siblings)
                 else:
                     loaded = load_incremental_sqlite(db, self.cursor, table, self.columns, plan, last,
                                                      self.fallback, self.cancel, self.on_batch)
             return loaded.stats, loaded.reconciliation, new_mark
         finally:
             remove()
-            db.close()
+            snapshot.close()
 
     def run_arrow(self):
         """Any SQLAlchemy source: Arrow batches from a server-side cursor (``core.ingest.load``)."""

@@ -1,0 +1,162 @@
+"""A big single table is rendered by several SQLite connections of one snapshot (issue #18).
+
+The table here is shaped like TPC-H's lineitem: a composite key (so the row id is not the key),
+DECIMAL money stored as REAL, DATE text, fractional-second DATETIME text, wide text, NULLs, and
+gaps in the row ids. It spans several chunk ranges, so the load really runs on two readers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime
+
+import duckdb
+import pytest
+
+from desktop_app.core.errors import Cancelled
+from desktop_app.core.ingest import sqlite_chunks, table_job
+from desktop_app.core.ingest.run import run_ingest
+from desktop_app.core.ingest.sqlite_render import CHUNK_ROWS
+from desktop_app.core.ingest.sqlite_snapshot import Snapshot
+from desktop_app.core.olap.warehouse import Warehouse
+from desktop_app.core.oltp.source import open_source
+from desktop_app.core.progress import CancelToken
+
+ROWS = 420_000
+
+
+def make_lineitem(path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("CREATE TABLE lineitem (l_orderkey INTEGER, l_linenumber INTEGER, l_price DECIMAL(15,2), "
+                   "l_discount REAL, l_shipdate DATE, l_updated DATETIME, l_comment VARCHAR(200), "
+                   "PRIMARY KEY (l_orderkey, l_linenumber))")
+        db.execute(f"""
+            INSERT INTO lineitem
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {ROWS})
+            SELECT i / 4, i % 4, round(i * 1.37, 2), iif(i % 11 = 0, NULL, (i % 10) / 100.0),
+                   date('1992-01-01', '+' || (i % 2500) || ' days'),
+                   strftime('%Y-%m-%d %H:%M:%f', '2024-01-01', '+' || (i + (i % 1000) / 1000.0) || ' seconds'),
+                   iif(i % 13 = 0, NULL, printf('%.*c', 1 + i % 150, 'x') || ' ''quoted'' é ' || i)
+            FROM n""")
+        db.execute("DELETE FROM lineitem WHERE l_orderkey BETWEEN 20000 AND 40000")  # a gap in the row ids
+
+
+def source_rows(path) -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT * FROM lineitem ORDER BY rowid").fetchall()
+
+
+def warehouse_rows(path) -> list[tuple]:
+    """The warehouse table in its own order, with dates and timestamps written back as the source's text."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        found = con.execute("SELECT * FROM raw.lineitem").fetchall()
+
+    def text(value):
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+        return value.isoformat() if isinstance(value, date) else value
+    return [tuple(text(v) for v in row) for row in found]
+
+
+@pytest.fixture
+def two_readers(monkeypatch):
+    """Two readers whatever this machine's core count; records each range-reading chunk set's readers."""
+    monkeypatch.setattr(table_job, "READERS_PER_TABLE", 2)
+    readers: list[int] = []
+    original = sqlite_chunks.Chunks.__init__
+
+    def recording(self, connections, *args, **kwargs):
+        readers.append(len(connections) if kwargs.get("ranges", args[4] if len(args) > 4 else None) else 1)
+        original(self, connections, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_chunks.Chunks, "__init__", recording)
+    return readers
+
+
+def ingest(source, warehouse, **kwargs):
+    with open_source(str(source)) as src, Warehouse(warehouse) as wh:
+        return run_ingest(src, wh, **kwargs)
+
+
+def test_a_big_table_read_by_two_readers_equals_the_source_in_order(tmp_path, two_readers):
+    source, warehouse = tmp_path / "big.sqlite", tmp_path / "w.duckdb"
+    make_lineitem(source)
+    report = ingest(source, warehouse)
+    table = report.tables[0]
+    assert report.ok and table.reconciliation.status == "equal", table.error
+    assert two_readers == [2]  # the table spanned several ranges and both readers rendered them
+    expected = source_rows(source)
+    assert len(expected) > 3 * CHUNK_ROWS and table.rows_read == len(expected)
+    assert warehouse_rows(warehouse) == expected  # every value, in the source's row order
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_name = 'lineitem'").fetchall())
+    assert types == {"l_orderkey": "BIGINT", "l_linenumber": "BIGINT", "l_price": "DOUBLE", "l_discount": "DOUBLE",
+                     "l_shipdate": "DATE", "l_updated": "TIMESTAMP", "l_comment": "VARCHAR"}
+
+
+def test_an_incremental_load_after_a_parallel_full_load_equals_the_source(tmp_path, two_readers):
+    source, warehouse = tmp_path / "big.sqlite", tmp_path / "w.duckdb"
+    make_lineitem(source)
+    assert ingest(source, warehouse).ok
+    with sqlite3.connect(source) as db:  # changes in every range: updates, inserts, deletes
+        db.execute("UPDATE lineitem SET l_price = l_price + 0.01, l_updated = '2030-01-01 00:00:00.000' "
+                   "WHERE l_orderkey % 9000 = 1")
+        db.execute("INSERT INTO lineitem VALUES (999999, 1, 12.34, 0.05, '2030-01-02', '2030-01-02 00:00:00.000', "
+                   "'new')")
+        db.execute("DELETE FROM lineitem WHERE l_orderkey % 17000 = 3")
+    report = ingest(source, warehouse, mode="incremental")
+    table = report.tables[0]
+    assert report.ok and table.reconciliation.status == "equal", table.error
+    assert sorted(warehouse_rows(warehouse)) == sorted(source_rows(source))
+
+
+def test_a_cancel_mid_table_keeps_the_previous_load(tmp_path, two_readers):
+    source, warehouse = tmp_path / "big.sqlite", tmp_path / "w.duckdb"
+    make_lineitem(source)
+    assert ingest(source, warehouse).ok
+    before = warehouse_rows(warehouse)
+    with sqlite3.connect(source) as db:
+        db.execute("DELETE FROM lineitem WHERE l_orderkey < 1000")
+    token = CancelToken()
+    seen = []
+
+    def cancel_after_two_chunks(progress):
+        if progress.target == "lineitem" and progress.done and progress.done >= 2 * CHUNK_ROWS:
+            seen.append(progress.done)
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        ingest(source, warehouse, report=cancel_after_two_chunks, cancel=token)
+    assert seen and seen[0] < len(before)  # it was cancelled mid-table
+    assert warehouse_rows(warehouse) == before  # all or nothing: the previous load stands
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+                           ).fetchall() == [("lineitem",)]
+    assert ingest(source, warehouse).ok and warehouse_rows(warehouse) == source_rows(source)  # and it converges
+
+
+def test_a_sibling_reader_shares_the_snapshot_or_is_refused(tmp_path):
+    """In WAL mode a commit can land between two read transactions; data_version sees it."""
+    source = tmp_path / "s.sqlite"
+    with sqlite3.connect(source) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("CREATE TABLE t (x)")
+        db.execute("INSERT INTO t VALUES (1)")
+    writer = sqlite3.connect(source, isolation_level=None)
+    snapshot = Snapshot(source)
+    try:
+        writer.execute("INSERT INTO t VALUES (2)")  # committed after main's snapshot began
+        assert snapshot.sibling() is None
+    finally:
+        snapshot.close()
+    snapshot = Snapshot(source)
+    try:
+        sibling = snapshot.sibling()
+        writer.execute("INSERT INTO t VALUES (3)")  # after both began: neither sees it
+        assert sibling is not None
+        assert [c.execute("SELECT count(*) FROM t").fetchone()[0] for c in (snapshot.main, sibling)] == [2, 2]
+    finally:
+        snapshot.close()
+        writer.close()
