@@ -160,3 +160,45 @@ def test_a_sibling_reader_shares_the_snapshot_or_is_refused(tmp_path):
     finally:
         snapshot.close()
         writer.close()
+
+
+@pytest.mark.parametrize("late_timestamp", [False, True])
+def test_a_dirty_value_late_in_a_big_table_widens_its_column_in_place(tmp_path, two_readers, late_timestamp,
+                                                                       monkeypatch):
+    """Text in an INTEGER column after 300,000 clean rows made the whole table be read twice; the rows
+    already loaded now change type in place and the load reads on from the chunk that fell short. (A
+    timestamp in a DATE column is still found by reading the table again, strictly.)"""
+    source, warehouse = tmp_path / "dirty.sqlite", tmp_path / "w.duckdb"
+    with sqlite3.connect(source) as db:
+        db.execute("CREATE TABLE t (code INTEGER, shipped DATE, qty INTEGER, note TEXT)")
+        db.execute("""INSERT INTO t WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 350000)
+                      SELECT CASE i WHEN 300001 THEN 'N/A' ELSE i * 7 END,
+                             CASE WHEN i = 250000 AND :late_timestamp THEN '2024-01-02 10:30:00'
+                                  ELSE date('2020-01-01', '+' || (i % 900) || ' days') END,
+                             CASE i WHEN 320000 THEN 2.5 ELSE i % 1000 END, 'row ' || i FROM n""",
+                   {"late_timestamp": late_timestamp})
+        expected = db.execute("SELECT CAST(code AS TEXT), shipped, CAST(qty AS REAL), note FROM t ORDER BY rowid"
+                              ).fetchall()
+    rendered = []
+    original = sqlite_chunks.Chunks._render
+
+    def counting(self, cursor, index, sql, params):
+        rendered.append(index)
+        return original(self, cursor, index, sql, params)
+
+    monkeypatch.setattr(sqlite_chunks.Chunks, "_render", counting)
+    report = ingest(source, warehouse)
+    table = report.tables[0]
+    assert report.ok and table.reconciliation.status == "equal", table.error
+    # Four ranges; the short one read again after widening, but never the whole table (but to find a
+    # timestamp in a DATE column: ahead readers may have rendered one range more).
+    assert len(rendered) <= 6 if not late_timestamp else len(rendered) >= 8, rendered
+    widened = {"code", "qty", "shipped"} if late_timestamp else {"code", "qty"}
+    assert {note.split(":")[0] for note in table.notes if "loaded as" in note} == widened
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_name = 't'").fetchall())
+        found = con.execute("SELECT code, strftime(shipped, '%Y-%m-%d %H:%M:%S'), qty, note FROM raw.t").fetchall()
+    assert types == {"code": "VARCHAR", "shipped": "TIMESTAMP" if late_timestamp else "DATE", "qty": "DOUBLE",
+                     "note": "VARCHAR"}
+    assert [(c, s.removesuffix(" 00:00:00"), q, n) for c, s, q, n in found] == expected

@@ -100,8 +100,8 @@ AHEAD = 3  # chunks rendered and waiting beyond one per reader: bounds memory an
 
 
 class Chunks:
-    """Reader threads render chunks into CSV files; iterating yields them in row id order as (path,
-    row count, whether a value holds a control character, whether a value sits in a column of the
+    """Reader threads render chunks into CSV files; iterating yields them in row id order as (index,
+    path, row count, whether a value holds a control character, whether a value sits in a column of the
     other kind — see ``chunk_queries``).
 
     With ``ranges`` (a whole table, cut beforehand by ``chunk_ranges``) every connection renders:
@@ -194,7 +194,7 @@ class Chunks:
                 item = self.ready.pop(index)
             try:
                 if item[1]:
-                    yield item
+                    yield (index, *item)
             finally:
                 item[0].unlink(missing_ok=True)
                 self.permits.release()

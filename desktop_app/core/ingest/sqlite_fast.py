@@ -37,7 +37,14 @@ from desktop_app.core.identifiers import quote
 from desktop_app.core.ingest.declared_types import affinity
 from desktop_app.core.ingest.reconcile import warehouse_checksum_of
 from desktop_app.core.ingest.sqlite_chunks import Chunks, chunk_select, diagnose, screen_temporal, values_lost
-from desktop_app.core.ingest.sqlite_render import Unsupported, chunk_queries, chunk_ranges, row_id_name, rowid_alias
+from desktop_app.core.ingest.sqlite_render import (
+    EXACT_INTEGER,
+    Unsupported,
+    chunk_queries,
+    chunk_ranges,
+    row_id_name,
+    rowid_alias,
+)
 from desktop_app.core.ingest.temporal import TEMPORAL
 from desktop_app.core.progress import NEVER, CancelToken
 
@@ -75,6 +82,17 @@ class _Restart(Exception):  # control flow inside a load: read the table again
         self.rows_so_far = rows_so_far
 
 
+class _Resume(Exception):  # control flow inside a load: columns widened in place, read on from a chunk
+    def __init__(self, chunk: int, rows_so_far: int) -> None:
+        super().__init__()
+        self.chunk, self.rows_so_far = chunk, rows_so_far
+
+
+# Widenings the rows already loaded can take in place, exactly as a fresh read would have typed them:
+# those rows held only integers (or only dates), and their text is what DuckDB's cast writes.
+IN_PLACE = {("BIGINT", "VARCHAR"), ("BIGINT", "DOUBLE"), ("DATE", "TIMESTAMP")}
+
+
 class _FastLoad:
     """One table into ``target``: passes over the chunks until the column types settle."""
 
@@ -96,17 +114,23 @@ class _FastLoad:
         self.ranges: list[tuple[int, int]] | None = None  # a whole table's chunks, cut once (chunk_ranges)
 
     def run(self) -> FastResult:
+        start, rows_before = 0, 0
         with tempfile.TemporaryDirectory(prefix="oltp-olap-chunks-") as folder:
             for _attempt in range(2 * len(self.columns) + 2):
                 self.cancel.raise_if_cancelled()
                 try:
-                    rows = self._one_pass(Path(folder))
+                    rows = self._one_pass(Path(folder), start, rows_before)
+                except _Resume as resume:
+                    start, rows_before = resume.chunk, resume.rows_so_far
+                    continue
                 except _Restart as restart:
                     self.on_chunk(-restart.rows_so_far)
+                    start, rows_before = 0, 0
                     continue
                 if not self.strict and self.created and values_lost(self.cursor, self.target, self.types):
                     self.strict = True  # a date that did not fit landed as -infinity: read again, finding which one
                     self.on_chunk(-rows)
+                    start, rows_before = 0, 0
                     continue
                 return self._result(rows)
         raise Unsupported("column types did not settle")
@@ -117,20 +141,21 @@ class _FastLoad:
         self.cursor.execute(f"CREATE {'TEMPORARY ' if self.temporary else ''}TABLE {self.target} ({column_sql})")
         self.created = True
 
-    def _one_pass(self, folder: Path) -> int:
-        """Every chunk into a new target table; raises ``_Restart`` when a column must widen first."""
-        self.created = False
+    def _one_pass(self, folder: Path, start: int = 0, rows: int = 0) -> int:
+        """Every chunk from range ``start`` on into the target table (a new one from the first range);
+        raises ``_Resume`` or ``_Restart`` when a column must widen first."""
+        if start == 0:
+            self.created = False
         queries = chunk_queries(self.table, self.columns, self.types, self.where, self.rowid_alias,
                                 self.numbers_in_text, self.rowid)
-        rows = 0
         chunks = None
         try:
             if not self.where and self.ranges is None:
                 self.ranges = chunk_ranges(self.db, self.table, self.rowid)
-            readers = [self.db, *self.siblings] if self.ranges and len(self.ranges) > 2 else [self.db]
-            chunks = Chunks(readers, queries[:2], self.params, folder, self.cancel,
-                            None if self.where else self.ranges, queries.bounded)
-            for path, count, controls, misplaced in chunks:
+            ranges = None if self.where else self.ranges[start:]
+            readers = [self.db, *self.siblings] if ranges and len(ranges) > 2 else [self.db]
+            chunks = Chunks(readers, queries[:2], self.params, folder, self.cancel, ranges, queries.bounded)
+            for index, path, count, controls, misplaced in chunks:
                 self.cancel.raise_if_cancelled()
                 if misplaced:
                     raise Unsupported("reals or blobs in a column of no declared type, or text in a BLOB column")
@@ -145,7 +170,10 @@ class _FastLoad:
                 select = chunk_select(path, self.columns, self.types, self.checks, self.strict, controls)
                 inserted = self.cursor.execute(f"INSERT INTO {self.target} {select}").fetchall()[0][0]
                 if inserted != count:
+                    before = dict(self.types)
                     self._widen(path, count - inserted)
+                    if ranges is not None and self._widened_in_place(before, rows):
+                        raise _Resume(start + index, rows)
                     raise _Restart(rows)
                 rows += inserted
                 self.on_chunk(inserted)
@@ -180,6 +208,30 @@ class _FastLoad:
                 self.dirty.setdefault(name, DirtyColumn(name, example, reason))
             self.types[name] = new_type
             self.checks[name] = check
+
+    def _widened_in_place(self, before: dict[str, str], rows_so_far: int) -> bool:
+        """Change the target's column types in place and drop the short chunk's rows, when that gives
+        what reading the table again would; then the load reads on from that chunk.
+
+        A dirty value late in a big table (text in an INTEGER column after 850,000 clean rows) made
+        the whole table be read twice.
+        """
+        changed = {c: (before[c], kind) for c, kind in self.types.items() if kind != before[c]}
+        if any(change not in IN_PLACE for change in changed.values()):
+            return False
+        for name, (old, new) in changed.items():
+            if (old, new) == ("BIGINT", "DOUBLE"):  # DOUBLE holds the loaded integers exactly only to 2^53
+                largest = self.cursor.execute(f"SELECT max(abs({quote(name)})) FROM {self.target}").fetchall()[0][0]
+                if largest is not None and largest > EXACT_INTEGER:
+                    return False
+        # The short chunk's rows that did fit were appended last (DuckDB numbers appended rows in order).
+        self.cursor.execute(f"DELETE FROM {self.target} WHERE rowid >= (SELECT rowid FROM {self.target} "
+                            f"LIMIT 1 OFFSET {rows_so_far})")
+        if self.cursor.execute(f"SELECT count(*) FROM {self.target}").fetchall()[0][0] != rows_so_far:
+            return False
+        for name, (_, new) in changed.items():
+            self.cursor.execute(f"ALTER TABLE {self.target} ALTER COLUMN {quote(name)} TYPE {new}")
+        return True
 
     def _result(self, rows: int) -> FastResult:
         # What landed, before anything else touches the table: the load's reconciliation compares it
