@@ -120,18 +120,22 @@ def test_a_table_wider_than_a_sqlite_function_call_stays_on_the_fast_path(tmp_pa
         assert reconcile_table(src, warehouse, "w").equal
 
 
-def test_a_without_rowid_table_loads_and_keeps_in_step_through_the_general_path(tmp_path):
+def test_a_without_rowid_table_is_cut_by_its_key_and_keeps_in_step(tmp_path):
+    """A WITHOUT ROWID table has no row id to cut chunks by: it took the general path, 2.5x slower.
+    Whole reads are now cut by its primary key; a filtered (incremental) read still takes the general path."""
     source, warehouse = tmp_path / "k.sqlite", tmp_path / "w.duckdb"
     with sqlite3.connect(source) as db:
         db.execute("create table k (code text primary key, n integer, updated_at text) without rowid")
         db.executemany("insert into k values (?, ?, '2024-01-01 00:00:00')", [(f"k{r:04d}", r) for r in range(1, 1001)])
     report = ingest(source, warehouse)
-    assert report.ok and "loaded through the general path (a WITHOUT ROWID table)" in report.tables[0].notes
+    assert report.ok and not any("general path" in note for note in report.tables[0].notes)
+    assert report.tables[0].reconciliation.status == "equal"
     with sqlite3.connect(source) as db:
         db.execute("update k set n = -1, updated_at = '2024-02-01 00:00:00' where code = 'k0005'")
         db.execute("delete from k where code in ('k0001', 'k1000')")
     table = ingest(source, warehouse, mode="incremental").tables[0]
     assert table.status == "success" and (table.updated, table.deleted) == (1, 2)
+    assert "loaded through the general path (a WITHOUT ROWID table, read by a filter)" in table.notes
     assert rows(warehouse, "select count(*), sum(n) from raw.k") == [(998, sum(range(2, 1000)) - 5 - 1)]
 
 

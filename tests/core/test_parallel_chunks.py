@@ -202,3 +202,22 @@ def test_a_dirty_value_late_in_a_big_table_widens_its_column_in_place(tmp_path, 
     assert types == {"code": "VARCHAR", "shipped": "TIMESTAMP" if late_timestamp else "DATE", "qty": "DOUBLE",
                      "note": "VARCHAR"}
     assert [(c, s.removesuffix(" 00:00:00"), q, n) for c, s, q, n in found] == expected
+
+
+def test_a_big_without_rowid_table_is_cut_by_its_composite_key(tmp_path, two_readers):
+    source, warehouse = tmp_path / "k.sqlite", tmp_path / "w.duckdb"
+    with sqlite3.connect(source) as db:
+        db.execute("CREATE TABLE sessions (region TEXT COLLATE NOCASE, seq INTEGER, started DATETIME, seconds REAL, "
+                   "PRIMARY KEY (region, seq)) WITHOUT ROWID")
+        db.execute("""INSERT INTO sessions WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 330000)
+                      SELECT char(65 + i % 7) || iif(i % 2, 'x', 'X'), i, datetime('2022-01-01', '+' || i || ' minutes'),
+                             (i % 3600) / 3.0 FROM n""")
+        expected = db.execute("SELECT * FROM sessions ORDER BY region, seq").fetchall()
+    report = ingest(source, warehouse)
+    table = report.tables[0]
+    assert report.ok and table.reconciliation.status == "equal" and table.rows_read == len(expected)
+    assert not any("general path" in note for note in table.notes) and two_readers == [2]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found = con.execute("SELECT region, seq, strftime(started, '%Y-%m-%d %H:%M:%S'), seconds "
+                            "FROM raw.sessions").fetchall()
+    assert found == expected  # every row once, in the key's order (NOCASE: 'Ax' and 'AX' sort together)

@@ -22,7 +22,10 @@ from desktop_app.core.ingest.sqlite_render import (
     HUGE_MARK,
     REAL_MARK,
     TEXT_MARK,
+    ChunkQueries,
+    Range,
     Unsupported,
+    range_query,
 )
 from desktop_app.core.ingest.temporal import TEMPORAL, TemporalSql, check_for, decide, widen_temporal
 from desktop_app.core.ingest.types import VARCHAR, widen
@@ -111,10 +114,9 @@ class Chunks:
     last row id it read (``queries``: the first chunk's query and the next ones').
     """
 
-    def __init__(self, connections: list[sqlite3.Connection], queries: tuple[str, str], params: tuple,
-                 folder: Path, cancel: CancelToken, ranges: list[tuple[int, int]] | None = None,
-                 bounded: str = "") -> None:
-        self.queries, self.params, self.folder, self.ranges, self.bounded = queries, params, folder, ranges, bounded
+    def __init__(self, connections: list[sqlite3.Connection], queries: ChunkQueries, params: tuple,
+                 folder: Path, cancel: CancelToken, ranges: list[Range] | None = None) -> None:
+        self.queries, self.params, self.folder, self.ranges = queries, params, folder, ranges
         self.permits = threading.Semaphore(AHEAD + len(connections))
         self.changed = threading.Condition()
         self.ready: dict[int, tuple] = {}
@@ -162,7 +164,7 @@ class Chunks:
             self.changed.notify_all()
 
     def _keyset(self, cursor) -> None:
-        first, following = self.queries
+        first, following = self.queries.first, self.queries.following
         index, last = 0, None
         while self._acquire():
             sql, params = (first, self.params) if last is None else (following, (*self.params, last))
@@ -179,7 +181,8 @@ class Chunks:
             if index is None:
                 self.permits.release()
                 return
-            self._render(cursor, index, self.bounded, (*self.params, *self.ranges[index]))
+            sql, key = range_query(self.queries, self.ranges[index])
+            self._render(cursor, index, sql, (*self.params, *key))
 
     def __iter__(self):
         index = 0

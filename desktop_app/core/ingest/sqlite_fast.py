@@ -39,10 +39,12 @@ from desktop_app.core.ingest.reconcile import warehouse_checksum_of
 from desktop_app.core.ingest.sqlite_chunks import Chunks, chunk_select, diagnose, screen_temporal, values_lost
 from desktop_app.core.ingest.sqlite_render import (
     EXACT_INTEGER,
+    ROW_ID_NAMES,
+    Range,
     Unsupported,
     chunk_queries,
     chunk_ranges,
-    row_id_name,
+    order_key,
     rowid_alias,
 )
 from desktop_app.core.ingest.temporal import TEMPORAL
@@ -102,7 +104,7 @@ class _FastLoad:
         self.cancel, self.on_chunk = cancel, on_chunk
         info = db.execute("SELECT name, type, pk FROM pragma_table_info(?)", (table,)).fetchall()
         self.rowid_alias = rowid_alias(db, table, info)
-        self.rowid = row_id_name(name for name, _, _ in info)
+        self.order = order_key(db, table, info)  # the row id, or a WITHOUT ROWID table's primary key
         self.numbers_in_text = frozenset(name for name, declared, _ in info
                                          if name in columns and affinity(declared) != "TEXT")
         self.dirty: dict[str, DirtyColumn] = {}
@@ -111,7 +113,7 @@ class _FastLoad:
         self.strict = False  # see chunk_select
         self.created = False
         self.siblings: list[sqlite3.Connection] = []
-        self.ranges: list[tuple[int, int]] | None = None  # a whole table's chunks, cut once (chunk_ranges)
+        self.ranges: list[Range] | None = None  # a whole table's chunks, cut once (chunk_ranges)
 
     def run(self) -> FastResult:
         start, rows_before = 0, 0
@@ -147,14 +149,16 @@ class _FastLoad:
         if start == 0:
             self.created = False
         queries = chunk_queries(self.table, self.columns, self.types, self.where, self.rowid_alias,
-                                self.numbers_in_text, self.rowid)
+                                self.numbers_in_text, self.order)
         chunks = None
         try:
+            if self.where and self.order[0] not in ROW_ID_NAMES:
+                raise Unsupported("a WITHOUT ROWID table, read by a filter")
             if not self.where and self.ranges is None:
-                self.ranges = chunk_ranges(self.db, self.table, self.rowid)
+                self.ranges = chunk_ranges(self.db, self.table, self.order)
             ranges = None if self.where else self.ranges[start:]
             readers = [self.db, *self.siblings] if ranges and len(ranges) > 2 else [self.db]
-            chunks = Chunks(readers, queries[:2], self.params, folder, self.cancel, ranges, queries.bounded)
+            chunks = Chunks(readers, queries, self.params, folder, self.cancel, ranges)
             for index, path, count, controls, misplaced in chunks:
                 self.cancel.raise_if_cancelled()
                 if misplaced:
@@ -180,8 +184,6 @@ class _FastLoad:
         except sqlite3.OperationalError as err:
             if "interrupt" in str(err):
                 raise Cancelled() from None
-            if f"no such column: {self.rowid}" in str(err):  # chunks are cut by the row id
-                raise Unsupported("a WITHOUT ROWID table") from None
             raise Unsupported(str(err)) from None
         except duckdb.InvalidInputException as err:
             # The CSV reader could not read back what SQLite rendered (a case this path does not know
