@@ -209,9 +209,10 @@ def test_a_big_without_rowid_table_is_cut_by_its_composite_key(tmp_path, two_rea
     with sqlite3.connect(source) as db:
         db.execute("CREATE TABLE sessions (region TEXT COLLATE NOCASE, seq INTEGER, started DATETIME, seconds REAL, "
                    "PRIMARY KEY (region, seq)) WITHOUT ROWID")
-        db.execute("""INSERT INTO sessions WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 330000)
-                      SELECT char(65 + i % 7) || iif(i % 2, 'x', 'X'), i, datetime('2022-01-01', '+' || i || ' minutes'),
-                             (i % 3600) / 3.0 FROM n""")
+        db.execute("""INSERT INTO sessions
+                      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 330000)
+                      SELECT char(65 + i % 7) || iif(i % 2, 'x', 'X'), i,
+                             datetime('2022-01-01', '+' || i || ' minutes'), (i % 3600) / 3.0 FROM n""")
         expected = db.execute("SELECT * FROM sessions ORDER BY region, seq").fetchall()
     report = ingest(source, warehouse)
     table = report.tables[0]
