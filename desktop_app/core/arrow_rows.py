@@ -71,7 +71,22 @@ def as_text(value: Any) -> str:
 
 
 def _text(values: Sequence[Any]) -> Any:
-    return na.c_array([None if v is None else as_text(v) for v in values], na.string())
+    return na.c_array(_texts(values), na.string())
+
+
+def _texts(values: Sequence[Any]) -> list[str | None]:
+    """``as_text`` of each value; for a column of one plain date/time type, that type's own isoformat
+    straight away (``as_text``'s type tests cost more than the formatting: 8.5 s of the Excel road's
+    44 s went to them)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if kinds == {dt.datetime}:
+        return [None if v is None else v.isoformat(" ") for v in values]
+    if kinds == {dt.date} or kinds == {dt.time}:
+        return [None if v is None else v.isoformat() for v in values]
+    if kinds == {str}:
+        return list(values)
+    return [None if v is None else as_text(v) for v in values]
 
 
 def _decimal_type(values: Sequence[Any]) -> str | None:
@@ -99,10 +114,10 @@ def column_array(name: str, values: Sequence[Any], blank_is_null: bool = False
 
     ``blank_is_null`` reads empty strings as NULL: a spreadsheet's empty cell, not a value.
     """
-    kinds = set(map(_kind, values))
+    kinds = _kinds(values)
     if blank_is_null and str in kinds and "" in values:
         values = [None if v == "" else v for v in values]
-        kinds = set(map(_kind, values))
+        kinds = _kinds(values)
     kinds.discard(type(None))
     if not kinds:
         return _text(values), None, None
@@ -128,6 +143,18 @@ def column_array(name: str, values: Sequence[Any], blank_is_null: bool = False
         return _text(values), "TIMESTAMP", None
     names = ", ".join(sorted(k.__name__ for k in kinds))
     return _dirty(name, values, f"mixed value types: {names}")
+
+
+# The types ``_kind`` returns unchanged: a column holding only these is classified by ``type`` alone,
+# in C (a Python call per value took 7.9 s of the Excel road's 44 s).
+_PLAIN_KINDS = frozenset({type(None), int, float, str, bool, bytes, bytearray, memoryview, Decimal, dt.datetime,
+                          dt.date, dt.time, dt.timedelta, uuid.UUID, dict, list})
+
+
+def _kinds(values: Sequence[Any]) -> set[type]:
+    """The set of ``_kind`` of the values."""
+    kinds = set(map(type, values))
+    return kinds if kinds <= _PLAIN_KINDS else set(map(_kind, values))
 
 
 def _kind(value: Any) -> type:
