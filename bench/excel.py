@@ -99,8 +99,12 @@ def pandas_road(stage: str, folder: str) -> None:
 
 
 def run_child(mode: str, warehouse: Path, rows: int, out: Path) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", mode, str(warehouse), str(rows), str(out)],
-                          capture_output=True, text=True)
+    return _json_child("--child", mode, str(warehouse), str(rows), str(out))
+
+
+def _json_child(*args: str) -> dict:
+    """Run this script with ``args`` in a fresh process; its last output line is a JSON result."""
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
     if done.returncode:
         return {"error": done.stderr.strip().splitlines()[-1]}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -173,10 +177,7 @@ def main() -> None:
 
 
 def pandas_stage(stage: str, folder: str) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--pandas-road", stage, folder], capture_output=True, text=True)
-    if done.returncode:
-        return {"error": done.stderr.strip().splitlines()[-1]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return _json_child("--pandas-road", stage, folder)
 
 if __name__ == "__main__":
     main()

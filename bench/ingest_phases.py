@@ -53,6 +53,7 @@ def _timed(work) -> float:
 def phases(db: sqlite3.Connection, con, table: str, types: dict[str, str]) -> dict[str, float]:
     """Seconds of each phase for one table, replayed alone."""
     from desktop_app.core.identifiers import quote
+    from desktop_app.core.ingest.declared_types import numbers_possible
     from desktop_app.core.ingest.reconcile import warehouse_checksum_of
     from desktop_app.core.ingest.sqlite_chunks import chunk_select, read_chunk
     from desktop_app.core.ingest.sqlite_render import chunk_queries, chunk_ranges, order_key, range_query, rowid_alias
@@ -62,7 +63,7 @@ def phases(db: sqlite3.Connection, con, table: str, types: dict[str, str]) -> di
     columns = [name for name, _, _ in info]
     order = order_key(db, table, info)
     queries = chunk_queries(table, columns, types, "", rowid_alias(db, table, info),
-                            frozenset(c for c, kind in types.items() if kind != "VARCHAR"), order)
+                            numbers_possible(info, columns), order)
     folder = Path(tempfile.mkdtemp(prefix="phases-"))
     files: list[Path] = []
 
@@ -81,12 +82,10 @@ def phases(db: sqlite3.Connection, con, table: str, types: dict[str, str]) -> di
     def parse() -> None:
         create("plain")
         plain = {c: ("VARCHAR" if types[c] in (*TEMPORAL, "BLOB") else types[c]) for c in columns}
+        casts = ", ".join(f"TRY_CAST({quote(c)} AS {types[c]}) AS {quote(c)}" for c in columns if types[c] in TEMPORAL)
+        select = f"SELECT * REPLACE ({casts})" if casts else "SELECT *"
         for path in files:
-            con.execute("INSERT INTO plain SELECT * REPLACE ("
-                        + ", ".join([f"TRY_CAST({quote(c)} AS {types[c]}) AS {quote(c)}" for c in columns
-                                     if types[c] in TEMPORAL] or ["NULL AS __none"]) + ") "
-                        f"FROM {read_chunk(path, plain)}" if any(types[c] in TEMPORAL for c in columns)
-                        else f"INSERT INTO plain SELECT * FROM {read_chunk(path, plain)}")
+            con.execute(f"INSERT INTO plain {select} FROM {read_chunk(path, plain)}")
 
     def checked() -> None:
         create("checked")

@@ -27,6 +27,12 @@ def affinity(declared: str) -> str:
     return "NUMERIC"
 
 
+def numbers_possible(info: list[tuple[str, str, int]], columns: list[str]) -> frozenset[str]:
+    """The columns (of ``info``: name, declared type, pk) whose affinity lets SQLite store a number as
+    it came, so a text column among them may hold REALs (stored as numbers, not converted to text)."""
+    return frozenset(name for name, declared, _ in info if name in columns and affinity(declared) != "TEXT")
+
+
 def declared_fallback(declared: str) -> str:
     """A warehouse type from a declared type alone: for all-NULL columns, and for the precision of
     DECIMAL columns (the data alone would give the precision of the widest value seen so far)."""

@@ -34,7 +34,7 @@ import duckdb
 from desktop_app.core.arrow_rows import DirtyColumn
 from desktop_app.core.errors import Cancelled
 from desktop_app.core.identifiers import quote
-from desktop_app.core.ingest.declared_types import affinity
+from desktop_app.core.ingest.declared_types import numbers_possible
 from desktop_app.core.ingest.reconcile import warehouse_checksum_of
 from desktop_app.core.ingest.sqlite_chunks import Chunks, chunk_select, diagnose, screen_temporal, values_lost
 from desktop_app.core.ingest.sqlite_render import (
@@ -105,8 +105,7 @@ class _FastLoad:
         info = db.execute("SELECT name, type, pk FROM pragma_table_info(?)", (table,)).fetchall()
         self.rowid_alias = rowid_alias(db, table, info)
         self.order = order_key(db, table, info)  # the row id, or a WITHOUT ROWID table's primary key
-        self.numbers_in_text = frozenset(name for name, declared, _ in info
-                                         if name in columns and affinity(declared) != "TEXT")
+        self.numbers_in_text = numbers_possible(info, columns)
         self.dirty: dict[str, DirtyColumn] = {}
         self.checks: dict[str, str] = {}  # how each DATE/TIMESTAMP column's values are checked (core.ingest.temporal)
         self.decide_timestamps, self.screened = True, False
