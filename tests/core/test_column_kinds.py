@@ -13,6 +13,7 @@ from datetime import date, datetime
 import duckdb
 import pytest
 
+from desktop_app.core.ingest import sqlite_typed, table_job
 from desktop_app.core.ingest.run import run_ingest
 from desktop_app.core.olap.warehouse import Warehouse
 from desktop_app.core.oltp.source import open_source
@@ -49,8 +50,20 @@ def _as_source(value, kind: str):
 GENERAL_PATH = {"numeric_beyond_doubles"}
 
 
+@pytest.mark.parametrize("path", ["typed", "rendered"])
 @pytest.mark.parametrize("name", list(KINDS))
-def test_a_column_kind_lands_exactly_on_its_path(tmp_path, name):
+def test_a_column_kind_lands_exactly_on_its_path(tmp_path, monkeypatch, name, path):
+    """Typed Arrow batches where the ADBC driver is installed; the rendered CSV chunks otherwise."""
+    monkeypatch.setattr(table_job, "TYPED_BATCHES", path == "typed")
+    typed_tables = []
+    original_run = sqlite_typed.TypedLoad.run
+
+    def recording(self):
+        rows = original_run(self)
+        typed_tables.append(self.table)
+        return rows
+
+    monkeypatch.setattr(sqlite_typed.TypedLoad, "run", recording)
     declared, values, expected_type = KINDS[name]
     source, warehouse = tmp_path / "k.sqlite", tmp_path / "w.duckdb"
     rows = [(i, values[i % len(values)]) for i in range(3000)]
@@ -63,6 +76,7 @@ def test_a_column_kind_lands_exactly_on_its_path(tmp_path, name):
     table = report.tables[0]
     assert report.ok and table.reconciliation.status == "equal", table.error
     assert any("general path" in note for note in table.notes) is (name in GENERAL_PATH), table.notes
+    assert typed_tables == (["t"] if path == "typed" and name not in GENERAL_PATH else [])
     with duckdb.connect(str(warehouse), read_only=True) as con:
         kind = con.execute("SELECT data_type FROM information_schema.columns WHERE table_name = 't' "
                            "AND column_name = 'v'").fetchall()[0][0]

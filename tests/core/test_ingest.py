@@ -89,6 +89,7 @@ original_read_chunk = sqlite_chunks.read_chunk
 def test_a_chunk_the_csv_reader_cannot_read_sends_its_table_through_the_general_path(tmp_path, monkeypatch):
     """A safety net for cases the fast path does not know yet: here the reader is made to take a carriage
     return for the end of a row again. The table must still load exactly, through the Arrow path."""
+    monkeypatch.setattr(run_module, "TYPED_BATCHES", False)  # typed batches carry no CSV text
     monkeypatch.setattr(sqlite_chunks, "read_chunk", lambda path, types, options="": original_read_chunk(
         path, types, options).replace(", new_line = '\\n'", ""))
     source = tmp_path / "text.sqlite"

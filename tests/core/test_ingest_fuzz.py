@@ -95,9 +95,11 @@ def add_random_column(path, seed: int, declared: list[str], count: int) -> str:
 
 
 @pytest.mark.parametrize("seed", range(60))
-@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "arrow"])
-def test_every_load_of_a_random_table_reconciles(tmp_path, monkeypatch, seed, fast_path):
-    loaded_random_table(tmp_path, monkeypatch, seed, fast_path)
+@pytest.mark.parametrize("path", ["typed", "rendered", "arrow"])
+def test_every_load_of_a_random_table_reconciles(tmp_path, monkeypatch, seed, path):
+    """Typed Arrow batches, the rendered CSV chunks they fall back to, and the general Arrow path."""
+    monkeypatch.setattr(run_module, "TYPED_BATCHES", path == "typed")
+    loaded_random_table(tmp_path, monkeypatch, seed, path != "arrow")
 
 
 @pytest.mark.parametrize("seed", range(30))

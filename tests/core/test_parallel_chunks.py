@@ -59,10 +59,12 @@ def warehouse_rows(path) -> list[tuple]:
     return [tuple(text(v) for v in row) for row in found]
 
 
-@pytest.fixture
-def two_readers(monkeypatch):
-    """Two readers whatever this machine's core count; records each range-reading chunk set's readers."""
+@pytest.fixture(params=["typed", "rendered"])
+def two_readers(monkeypatch, request):
+    """Two readers whatever this machine's core count, reading typed Arrow batches or rendering CSV
+    chunks (the typed path's fallback); records each range-reading chunk set's readers."""
     monkeypatch.setattr(table_job, "READERS_PER_TABLE", 2)
+    monkeypatch.setattr(table_job, "TYPED_BATCHES", request.param == "typed")
     readers: list[int] = []
     original = sqlite_chunks.Chunks.__init__
 

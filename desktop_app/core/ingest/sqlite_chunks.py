@@ -199,9 +199,12 @@ class Chunks:
                 if item[1]:
                     yield (index, *item)
             finally:
-                item[0].unlink(missing_ok=True)
+                self._discard(item)
                 self.permits.release()
             index += 1
+
+    def _discard(self, item: tuple) -> None:
+        item[0].unlink(missing_ok=True)
 
     def close(self) -> None:
         self.stop.set()

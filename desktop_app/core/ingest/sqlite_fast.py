@@ -34,6 +34,7 @@ import duckdb
 from desktop_app.core.arrow_rows import DirtyColumn
 from desktop_app.core.errors import Cancelled
 from desktop_app.core.identifiers import quote
+from desktop_app.core.ingest.adbc_sqlite import ArrowReader
 from desktop_app.core.ingest.declared_types import numbers_possible
 from desktop_app.core.ingest.reconcile import warehouse_checksum_of
 from desktop_app.core.ingest.sqlite_chunks import Chunks, chunk_select, diagnose, screen_temporal, values_lost
@@ -47,6 +48,7 @@ from desktop_app.core.ingest.sqlite_render import (
     order_key,
     rowid_alias,
 )
+from desktop_app.core.ingest.sqlite_typed import Declined, TypedLoad
 from desktop_app.core.ingest.temporal import TEMPORAL
 from desktop_app.core.progress import NEVER, CancelToken
 
@@ -65,16 +67,19 @@ class FastResult:
 def load_into(db: sqlite3.Connection, cursor: duckdb.DuckDBPyConnection, table: str, columns: list[str],
               types: dict[str, str], target: str, *, where: str = "", params: tuple = (), temporary: bool = False,
               decide_timestamps: bool = True, siblings: Sequence[sqlite3.Connection] = (),
-              cancel: CancelToken = NEVER, on_chunk=lambda n: None) -> FastResult:
+              arrow_readers: Sequence[ArrowReader] = (), cancel: CancelToken = NEVER,
+              on_chunk=lambda n: None) -> FastResult:
     """Create ``target`` and fill it with the table's rows (restarting with wider types when needed).
 
     The caller holds the SQLite read transaction (one snapshot) and the DuckDB transaction;
     ``siblings`` are more connections in the same snapshot (``core.ingest.sqlite_snapshot``) that
-    render ranges of a whole table alongside ``db``.
+    render ranges of a whole table alongside ``db``; ``arrow_readers`` read a whole table as typed
+    Arrow batches instead (``core.ingest.sqlite_typed``), unless it declines the table.
     """
     load = _FastLoad(db, cursor, table, columns, dict(types), target, where, params, temporary, cancel, on_chunk)
     load.decide_timestamps = decide_timestamps
     load.siblings = list(siblings)
+    load.arrow_readers = list(arrow_readers)
     return load.run()
 
 
@@ -112,9 +117,19 @@ class _FastLoad:
         self.strict = False  # see chunk_select
         self.created = False
         self.siblings: list[sqlite3.Connection] = []
+        self.arrow_readers: list[ArrowReader] = []
         self.ranges: list[Range] | None = None  # a whole table's chunks, cut once (chunk_ranges)
+        self.declined = ""  # why the typed path left this table to the rendered one
 
     def run(self) -> FastResult:
+        if self.arrow_readers and not self.where and self.order[0] in ROW_ID_NAMES:
+            declared = dict(self.types)
+            try:
+                return self._typed()
+            except Declined as why:  # the rendered passes below load it, with their diagnoses
+                self.on_chunk(-why.rows_so_far)
+                self.declined = str(why)
+                self.types, self.checks, self.created = declared, {}, False
         start, rows_before = 0, 0
         with tempfile.TemporaryDirectory(prefix="oltp-olap-chunks-") as folder:
             for _attempt in range(2 * len(self.columns) + 2):
@@ -135,6 +150,23 @@ class _FastLoad:
                     continue
                 return self._result(rows)
         raise Unsupported("column types did not settle")
+
+    def _typed(self) -> FastResult:
+        """The whole table as typed Arrow batches (``sqlite_typed``); raises ``Declined``."""
+        if self.ranges is None:
+            self.ranges = chunk_ranges(self.db, self.table, self.order)
+
+        def create(types: dict[str, str]) -> None:
+            self.types = dict(types)
+            self._create_target()
+
+        typed = TypedLoad(self.db, self.arrow_readers, self.cursor, self.table, self.columns, dict(self.types),
+                          self.target, self.order[0], self.rowid_alias, self.numbers_in_text, self.ranges,
+                          create, self.cancel, self.on_chunk)
+        typed.screen(self.decide_timestamps)
+        rows = typed.run()
+        self.types, self.checks, self.dirty = typed.types, typed.checks, typed.dirty
+        return self._result(rows)
 
     def _create_target(self) -> None:
         self.cursor.execute(f"DROP TABLE IF EXISTS {self.target}")

@@ -69,7 +69,7 @@ def render_expression(columns: list[str], types: dict[str, str], rowid_alias: st
     return " || ',' || ".join(calls)
 
 
-def _misplaced(name: str, kind: str, numbers_possible: bool) -> str | None:
+def misplaced_test(name: str, kind: str, numbers_possible: bool) -> str | None:
     """SQLite SQL: this value cannot go through the chunk's text as its column is typed (None: no test).
 
     Anything but a blob in a BLOB column (its text would become bytes), and in a text column whose
@@ -115,12 +115,12 @@ def chunk_queries(table: str, columns: list[str], types: dict[str, str], where: 
     OR rowid > ?`` would make it walk the table from the start for every chunk (quadratic in the
     table's size). (A filtered read follows the row id; a WITHOUT ROWID table is not read that way.)
 
-    ``misplaced`` is 1 when a row holds a value its column cannot render exactly (see ``_misplaced``).
+    ``misplaced`` is 1 when a row holds a value its column cannot render exactly (see ``misplaced_test``).
     Such a table is for the Arrow path, which sees each value's type and reports the column.
     """
     expression = render_expression(columns, types, rowid_alias)
     tests = [test for c in columns if types[c] in (VARCHAR, "BLOB", *TEMPORAL)
-             and (test := _misplaced(c, types[c], c in numbers_in_text)) is not None]
+             and (test := misplaced_test(c, types[c], c in numbers_in_text)) is not None]
     misplaced = ", (" + " OR ".join(f"({test})" for test in tests) + ") AS misplaced" if tests else ""
     key, marks, rowid = _key(list(order)), _marks(list(order)), order[0]
     # The filter runs as a subquery so SQLite can answer it from an index (e.g. updated_at's) and

@@ -8,6 +8,9 @@ before the first read transaction starts and again after the sibling's has start
 connection committed in between, both transactions began on the same state. In rollback-journal
 mode a writer cannot commit while the first holds its shared lock anyway; in WAL mode a commit
 in that window is possible, and then no sibling is used (the table is read by one connection).
+``arrow_reader()`` proves the same of a reader of the ADBC driver (``core.ingest.adbc_sqlite``),
+which keeps its own transaction for all its queries (in rollback-journal mode, ``main``'s shared
+lock keeps writers out until the table is read).
 """
 
 from __future__ import annotations
@@ -28,14 +31,16 @@ class Snapshot:
     """``main``: a read transaction on the file; ``sibling()``: another one proven to read the same state."""
 
     def __init__(self, path: str | os.PathLike) -> None:
-        from desktop_app.core.oltp.source import connect_sqlite_readonly
+        from desktop_app.core.oltp.source import connect_sqlite_readonly, sqlite_readonly_uri
 
         self._connect = lambda: connect_sqlite_readonly(Path(path))
+        self._uri = sqlite_readonly_uri(Path(path))
         self._watch = self._connect()
         self._watch.isolation_level = None
         self._version = self._data_version()
         self.main = _begin(self._connect())
         self.siblings: list[sqlite3.Connection] = []
+        self.arrow_readers: list = []
 
     def _data_version(self) -> int:
         return self._watch.execute("PRAGMA data_version").fetchone()[0]
@@ -49,6 +54,30 @@ class Snapshot:
         self.siblings.append(connection)
         return connection
 
+    def arrow_reader(self):
+        """An ``ArrowReader`` in the same snapshot as ``main``, or None (no driver, a commit came between,
+        the file is locked)."""
+        from desktop_app.core.ingest.adbc_sqlite import ArrowReader, ArrowReadError, available
+
+        if not available():
+            return None
+        try:
+            reader = ArrowReader(self._uri)
+        except ArrowReadError:
+            return None
+        try:
+            reader.query("SELECT count(*) FROM sqlite_master", 2)  # takes the snapshot now
+        except ArrowReadError:
+            reader.close()
+            return None
+        if self._data_version() != self._version:
+            reader.close()
+            return None
+        self.arrow_readers.append(reader)
+        return reader
+
     def close(self) -> None:
+        for reader in self.arrow_readers:
+            reader.close()
         for connection in (*self.siblings, self.main, self._watch):
             connection.close()

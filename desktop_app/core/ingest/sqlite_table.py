@@ -34,10 +34,11 @@ class SqliteLoad:
 
 def load_full_sqlite(db, cursor: duckdb.DuckDBPyConnection, table: str, columns: list[str],
                      declared: dict[str, str], keep: dict[str, str], source_rows: int,
-                     cancel: CancelToken = NEVER, on_chunk=lambda n: None, siblings=()) -> SqliteLoad:
+                     cancel: CancelToken = NEVER, on_chunk=lambda n: None, siblings=(),
+                     arrow_readers=()) -> SqliteLoad:
     loading = staging_table(table)
     result = load_into(db, cursor, table, columns, initial_types(declared), loading, siblings=siblings,
-                       cancel=cancel, on_chunk=on_chunk)
+                       arrow_readers=arrow_readers, cancel=cancel, on_chunk=on_chunk)
     stats = LoadStats(rows_read=result.rows, inserted=result.rows, notes=list(result.notes), dirty=result.dirty)
     for name, kind in keep.items():  # dropped in the source: kept, and said so
         cursor.execute(f"ALTER TABLE {loading} ADD COLUMN {quote(name)} {kind}")

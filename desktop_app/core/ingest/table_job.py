@@ -50,6 +50,7 @@ from desktop_app.core.progress import CancelToken, Progress, Report
 log = logging.getLogger(__name__)
 
 SQLITE_FAST_PATH = True  # tests switch it off to prove both paths load the same warehouse
+TYPED_BATCHES = True  # tests switch it off to prove the rendered path (its fallback) loads alike
 # SQLite connections rendering one big table (one per core, up to four): the table no longer
 # waits on one core while the other idles (sqlite_snapshot proves they share a snapshot).
 READERS_PER_TABLE = max(1, min(4, os.cpu_count() or 1))
@@ -175,8 +176,11 @@ class TableJob:
                     # A table of more than a few chunks is rendered by more readers of the same snapshot.
                     wanted = READERS_PER_TABLE - 1 if count > 2 * CHUNK_ROWS else 0
                     siblings = [s for s in (snapshot.sibling() for _ in range(wanted)) if s is not None]
+                    # Typed Arrow batches where the driver is there, one reader per core (core.ingest.sqlite_typed)
+                    readers = [r for r in (snapshot.arrow_reader() for _ in range(wanted + 1) if TYPED_BATCHES)
+                               if r is not None]
                     loaded = load_full_sqlite(db, self.cursor, table, self.columns, declared, self._kept_columns(),
-                                              count, self.cancel, self.on_batch, siblings)
+                                              count, self.cancel, self.on_batch, siblings, readers)
                 else:
                     loaded = load_incremental_sqlite(db, self.cursor, table, self.columns, plan, last,
                                                      self.fallback, self.cancel, self.on_batch)

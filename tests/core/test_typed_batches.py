@@ -1,0 +1,136 @@
+"""SQLite tables read as typed Arrow batches by the ADBC driver (``core.ingest.sqlite_typed``).
+
+The driver types a column by its batch's values and converts the others (a REAL among integers
+makes the column DOUBLE, a text makes it text, with numbers written as ``%e``): each case here
+either lands exactly on the typed path or is declined to the rendered one, never converted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import duckdb
+import nanoarrow
+import pytest
+
+from desktop_app.core.ingest import sqlite_typed
+from desktop_app.core.ingest.adbc_sqlite import available
+from desktop_app.core.ingest.run import run_ingest
+from desktop_app.core.ingest.sqlite_snapshot import Snapshot
+from desktop_app.core.olap.warehouse import Warehouse
+from desktop_app.core.oltp.source import open_source
+
+pytestmark = pytest.mark.skipif(not available(), reason="the ADBC SQLite driver is a dependency: it must load")
+
+
+@pytest.fixture
+def typed(monkeypatch):
+    """The tables the typed path loaded (the others were declined to the rendered path)."""
+    loaded: list[str] = []
+    original = sqlite_typed.TypedLoad.run
+
+    def recording(self):
+        rows = original(self)
+        loaded.append(self.table)
+        return rows
+
+    monkeypatch.setattr(sqlite_typed.TypedLoad, "run", recording)
+    return loaded
+
+
+def load(tmp_path, declared: str, values: list, name: str = "v"):
+    source, warehouse = tmp_path / "s.sqlite", tmp_path / "w.duckdb"
+    with sqlite3.connect(source) as db:
+        db.execute(f'CREATE TABLE t (id INTEGER PRIMARY KEY, "{name}" {declared})')
+        db.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values, 1)))
+        stored = db.execute(f'SELECT "{name}" FROM t ORDER BY id').fetchall()
+    with open_source(str(source)) as src, Warehouse(warehouse) as wh:
+        report = run_ingest(src, wh)
+    table = report.tables[0]
+    assert report.ok and table.reconciliation.status == "equal", table.error
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        kind = con.execute("SELECT data_type FROM information_schema.columns WHERE table_name = 't' "
+                           f"AND column_name = '{name}'").fetchall()[0][0]
+        found = con.execute(f'SELECT "{name}" FROM raw.t ORDER BY id').fetchall()
+    return table, kind, [v for (v,) in stored], [v for (v,) in found]
+
+
+def test_the_driver_is_installed_with_the_app():
+    assert available()
+
+
+def test_text_after_many_nulls_stays_text(tmp_path, typed):
+    """The driver types a column by its first values: all NULL would make it INT64 and refuse the text.
+    Each range's leading row decides instead (and never lands)."""
+    values = [None] * 150_000 + ["late text", "2.5"]
+    table, kind, stored, found = load(tmp_path, "TEXT", values)
+    assert typed == ["t"] and kind == "VARCHAR" and found == stored and len(found) == len(values)
+
+
+@pytest.mark.parametrize(("declared", "values", "landed", "example"), [
+    ("INTEGER", [1, 2, 2.5, 4], "DOUBLE", "2.5"),
+    ("INTEGER", [1, 2, "N/A", 4], "VARCHAR", "N/A"),
+])
+def test_a_column_of_other_values_widens_on_the_typed_path_and_says_so(tmp_path, typed, declared, values, landed,
+                                                                       example):
+    table, kind, stored, found = load(tmp_path, declared, values)
+    assert typed == ["t"] and kind == landed
+    assert any(note.startswith("v: loaded as") and example in note for note in table.notes), table.notes
+    if landed == "DOUBLE":
+        assert found == [float(v) for v in stored]
+    else:  # the numbers as SQLite writes an integer, and the shortest text of a real
+        assert found == [v if isinstance(v, str) else (str(v) if isinstance(v, int) else repr(v)) for v in stored]
+
+
+@pytest.mark.parametrize(("declared", "values"), [
+    ("NUMERIC", [0.5, 2**53 + 1, -(2**63), 7]),  # DOUBLE cannot hold them: the rendered path widens to text
+    ("REAL", [1.5, "n/a", 2.0]),  # text, then as text the reals the driver would write as %e
+    ("", ["a", 0.1 + 0.2, "b"]),  # a REAL among text: the driver would write 3.000000e-01
+    ("BLOB", [b"\x00\x01", "text", None]),  # text in a BLOB column
+])
+def test_values_the_batches_would_carry_inexactly_are_declined_and_land_exactly(tmp_path, typed, declared, values):
+    table, kind, stored, found = load(tmp_path, declared, values)
+    assert typed == []
+    for source_value, landed in zip(stored, found, strict=True):
+        if isinstance(source_value, float):
+            assert float(landed) == source_value
+        elif isinstance(source_value, int) and kind == "VARCHAR":
+            assert landed == str(source_value)
+        elif isinstance(source_value, str) and kind == "BLOB":
+            assert landed == source_value.encode()
+        elif isinstance(source_value, bytes) and kind == "VARCHAR":  # the general path writes a blob in hex
+            assert landed == source_value.hex()
+        else:
+            assert landed == source_value
+
+
+def test_a_column_named_like_the_flag_is_loaded(tmp_path, typed):
+    table, kind, stored, found = load(tmp_path, "INTEGER", [1, None, 3], name="__flag")
+    assert typed == ["t"] and found == stored
+
+
+def test_an_arrow_reader_shares_the_snapshot_or_is_refused(tmp_path):
+    """As for a sibling connection: in WAL mode a commit can land between two read transactions."""
+    source = tmp_path / "s.sqlite"
+    with sqlite3.connect(source) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("CREATE TABLE t (x)")
+        db.execute("INSERT INTO t VALUES (1)")
+    writer = sqlite3.connect(source, isolation_level=None)
+    snapshot = Snapshot(source)
+    try:
+        writer.execute("INSERT INTO t VALUES (2)")  # committed after main's snapshot began
+        assert snapshot.arrow_reader() is None
+    finally:
+        snapshot.close()
+    snapshot = Snapshot(source)
+    try:
+        reader = snapshot.arrow_reader()
+        writer.execute("INSERT INTO t VALUES (3)")  # after both began: neither sees it
+        assert reader is not None
+        schema, batches = reader.query("SELECT count(*) FROM t", 10)
+        assert nanoarrow.Array(batches[0]).to_pylist() == [{"count(*)": 2}]
+        assert snapshot.main.execute("SELECT count(*) FROM t").fetchone()[0] == 2
+    finally:
+        snapshot.close()
+        writer.close()
