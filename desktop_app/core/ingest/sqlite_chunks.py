@@ -114,10 +114,12 @@ class Chunks:
     last row id it read (``queries``: the first chunk's query and the next ones').
     """
 
+    ahead = AHEAD
+
     def __init__(self, connections: list[sqlite3.Connection], queries: ChunkQueries, params: tuple,
                  folder: Path, cancel: CancelToken, ranges: list[Range] | None = None) -> None:
         self.queries, self.params, self.folder, self.ranges = queries, params, folder, ranges
-        self.permits = threading.Semaphore(AHEAD + len(connections))
+        self.permits = threading.Semaphore(self.ahead + len(connections))
         self.changed = threading.Condition()
         self.ready: dict[int, tuple] = {}
         self.total: int | None = None if ranges is None else len(ranges)  # known once the end is found

@@ -53,6 +53,7 @@ FIRST_VALUE = {"BIGINT": "0", "DOUBLE": "0.5", "BLOB": "x''"}
 WIDER = {("BIGINT", "g"): "DOUBLE", ("BIGINT", "u"): VARCHAR, ("DOUBLE", "u"): VARCHAR}
 EXAMPLE_OF = {"g": "typeof({c}) = 'real'", "u": "typeof({c}) IN ('text', 'blob')"}
 LEADING, FLAGGED = 2, 1  # values of the flag column
+IN_PLACE = {("BIGINT", VARCHAR), ("BIGINT", "DOUBLE")}  # see TypedLoad._widened_in_place
 
 
 class Declined(Exception):
@@ -117,6 +118,8 @@ class ArrowChunks(Chunks):
                 self.ready[index] = ((schema, batches), rows, False, False)
                 self.changed.notify_all()
 
+    ahead = 1  # a batch of a wide table is tens of MB: one waiting beyond one per reader
+
     def _discard(self, item: tuple) -> None:
         item[0][1].clear()
 
@@ -167,31 +170,37 @@ class TypedLoad:
         self.types.update(new_types)
 
     def run(self) -> int:
+        start = 0
         for _attempt in range(len(self.columns) + 1):
             self.cancel.raise_if_cancelled()
-            widened = self._one_pass()
-            if widened is None:
+            if start == 0:
+                self.rows = 0
+                self.create_target(self.types)
+            start = self._one_pass(start)
+            if start is None:
                 return self.rows
-            self.on_chunk(-self.rows)
         raise Declined("column types did not settle")
 
-    def _one_pass(self) -> str | None:
-        """Every range into a new target table; the name of a column that must widen first, if any."""
-        self.rows = 0
-        self.create_target(self.types)
+    def _one_pass(self, start: int) -> int | None:
+        """The ranges from ``start`` on into the target; when a column must widen first, the range to
+        read on from (0: the table again, into a new target)."""
         temporal = TemporalSql(self.types, self.checks)
         flag = flag_name(self.columns)
         select = ", ".join(self._value(c, temporal) for c in self.columns)
         expected = [ARROW_FORMAT[self.types[c]] for c in self.columns] + ["l"]
         sql = lambda chunk: range_sql(self.table, self.columns, self.types, self.rowid,  # noqa: E731
                                       self.rowid_alias, self.numbers_in_text, chunk)
-        chunks = ArrowChunks(self.readers, sql, self.ranges, self.cancel)
+        chunks = ArrowChunks(self.readers, sql, self.ranges[start:], self.cancel)
         try:
-            for _index, (schema, batches), count, _, _ in chunks:
+            for index, (schema, batches), count, _, _ in chunks:
                 self.cancel.raise_if_cancelled()
                 formats = [schema.child(i).format for i in range(schema.n_children)]
                 if formats != expected:
-                    return self._widen(formats, expected)
+                    name, before = self._widen(formats, expected)
+                    if self._widened_in_place(name, before):
+                        return start + index
+                    self.on_chunk(-self.rows)
+                    return 0
                 self.cursor.register("__typed_chunk", batches_stream(schema, batches))
                 try:
                     inserted = self.cursor.execute(f"INSERT INTO {self.target} SELECT {select} FROM __typed_chunk "
@@ -225,8 +234,9 @@ class TypedLoad:
         return (f"CASE WHEN {temporal.form(name)} THEN coalesce({temporal.parsed(name)}, {lost}) "
                 f"WHEN {column} IS NOT NULL THEN {lost} END AS {column}")
 
-    def _widen(self, formats: list[str], expected: list[str]) -> str:
-        """Pin the first column that arrived as another Arrow type to the wider type, with an example."""
+    def _widen(self, formats: list[str], expected: list[str]) -> tuple[str, str]:
+        """Pin the first column that arrived as another Arrow type to the wider type, with an example:
+        (its name, its type before)."""
         for name, got, wanted in zip(self.columns, formats, expected, strict=False):
             if got == wanted:
                 continue
@@ -240,8 +250,22 @@ class TypedLoad:
             example = "" if found is None else _example_text(found[0])
             self.dirty.setdefault(name, DirtyColumn(name, example, f"values that are not {kind}"))
             self.types[name] = wider
-            return name
+            return name, kind
         raise Declined("the batches' columns did not match the table's", self.rows)
+
+    def _widened_in_place(self, name: str, before: str) -> bool:
+        """Change the loaded rows' column type in place when that gives what reading them again would:
+        integers as text are SQLite's text of them, and as DOUBLE exact up to 2^53. A dirty value late in
+        a big table then costs its range, not the table twice."""
+        if (before, self.types[name]) not in IN_PLACE:
+            return False
+        column = quote(name)
+        if self.types[name] == "DOUBLE":
+            largest = self.cursor.execute(f"SELECT max(abs({column})) FROM {self.target}").fetchall()[0][0]
+            if largest is not None and largest > EXACT_INTEGER:
+                return False
+        self.cursor.execute(f"ALTER TABLE {self.target} ALTER COLUMN {column} TYPE {self.types[name]}")
+        return True
 
 
 def _example_text(value) -> str:
