@@ -68,3 +68,20 @@ class RecordingReport:
 @pytest.fixture
 def recording_report() -> RecordingReport:
     return RecordingReport()
+
+
+@pytest.fixture
+def typed_tables(monkeypatch) -> list[str]:
+    """The SQLite tables the typed Arrow batches loaded (the others were declined to the rendered path)."""
+    from desktop_app.core.ingest import sqlite_typed
+
+    loaded: list[str] = []
+    original = sqlite_typed.TypedLoad.run
+
+    def recording(self):
+        rows = original(self)
+        loaded.append(self.table)
+        return rows
+
+    monkeypatch.setattr(sqlite_typed.TypedLoad, "run", recording)
+    return loaded

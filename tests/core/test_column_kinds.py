@@ -13,7 +13,7 @@ from datetime import date, datetime
 import duckdb
 import pytest
 
-from desktop_app.core.ingest import sqlite_typed, table_job
+from desktop_app.core.ingest import table_job
 from desktop_app.core.ingest.run import run_ingest
 from desktop_app.core.olap.warehouse import Warehouse
 from desktop_app.core.oltp.source import open_source
@@ -52,18 +52,9 @@ GENERAL_PATH = {"numeric_beyond_doubles"}
 
 @pytest.mark.parametrize("path", ["typed", "rendered"])
 @pytest.mark.parametrize("name", list(KINDS))
-def test_a_column_kind_lands_exactly_on_its_path(tmp_path, monkeypatch, name, path):
+def test_a_column_kind_lands_exactly_on_its_path(tmp_path, monkeypatch, typed_tables, name, path):
     """Typed Arrow batches where the ADBC driver is installed; the rendered CSV chunks otherwise."""
     monkeypatch.setattr(table_job, "TYPED_BATCHES", path == "typed")
-    typed_tables = []
-    original_run = sqlite_typed.TypedLoad.run
-
-    def recording(self):
-        rows = original_run(self)
-        typed_tables.append(self.table)
-        return rows
-
-    monkeypatch.setattr(sqlite_typed.TypedLoad, "run", recording)
     declared, values, expected_type = KINDS[name]
     source, warehouse = tmp_path / "k.sqlite", tmp_path / "w.duckdb"
     rows = [(i, values[i % len(values)]) for i in range(3000)]

@@ -11,6 +11,7 @@ import sqlite3
 from datetime import date, datetime
 
 import duckdb
+import nanoarrow
 import pytest
 
 from desktop_app.core.errors import Cancelled
@@ -139,8 +140,17 @@ def test_a_cancel_mid_table_keeps_the_previous_load(tmp_path, two_readers):
     assert ingest(source, warehouse).ok and warehouse_rows(warehouse) == source_rows(source)  # and it converges
 
 
-def test_a_sibling_reader_shares_the_snapshot_or_is_refused(tmp_path):
-    """In WAL mode a commit can land between two read transactions; data_version sees it."""
+def _count(reader) -> int:
+    if isinstance(reader, sqlite3.Connection):
+        return reader.execute("SELECT count(*) FROM t").fetchone()[0]
+    _, batches = reader.query("SELECT count(*) AS n FROM t", 10)
+    return nanoarrow.Array(batches[0]).to_pylist()[0]["n"]
+
+
+@pytest.mark.parametrize("make", ["sibling", "arrow_reader"])
+def test_another_reader_shares_the_snapshot_or_is_refused(tmp_path, make):
+    """In WAL mode a commit can land between two read transactions; data_version sees it (for a second
+    sqlite3 connection and for an ADBC reader alike)."""
     source = tmp_path / "s.sqlite"
     with sqlite3.connect(source) as db:
         db.execute("PRAGMA journal_mode = WAL")
@@ -150,15 +160,15 @@ def test_a_sibling_reader_shares_the_snapshot_or_is_refused(tmp_path):
     snapshot = Snapshot(source)
     try:
         writer.execute("INSERT INTO t VALUES (2)")  # committed after main's snapshot began
-        assert snapshot.sibling() is None
+        assert getattr(snapshot, make)() is None
     finally:
         snapshot.close()
     snapshot = Snapshot(source)
     try:
-        sibling = snapshot.sibling()
+        reader = getattr(snapshot, make)()
         writer.execute("INSERT INTO t VALUES (3)")  # after both began: neither sees it
-        assert sibling is not None
-        assert [c.execute("SELECT count(*) FROM t").fetchone()[0] for c in (snapshot.main, sibling)] == [2, 2]
+        assert reader is not None
+        assert [_count(c) for c in (snapshot.main, reader)] == [2, 2]
     finally:
         snapshot.close()
         writer.close()

@@ -10,32 +10,14 @@ from __future__ import annotations
 import sqlite3
 
 import duckdb
-import nanoarrow
 import pytest
 
-from desktop_app.core.ingest import sqlite_typed
 from desktop_app.core.ingest.adbc_sqlite import available
 from desktop_app.core.ingest.run import run_ingest
-from desktop_app.core.ingest.sqlite_snapshot import Snapshot
 from desktop_app.core.olap.warehouse import Warehouse
 from desktop_app.core.oltp.source import open_source
 
 pytestmark = pytest.mark.skipif(not available(), reason="the ADBC SQLite driver is a dependency: it must load")
-
-
-@pytest.fixture
-def typed(monkeypatch):
-    """The tables the typed path loaded (the others were declined to the rendered path)."""
-    loaded: list[str] = []
-    original = sqlite_typed.TypedLoad.run
-
-    def recording(self):
-        rows = original(self)
-        loaded.append(self.table)
-        return rows
-
-    monkeypatch.setattr(sqlite_typed.TypedLoad, "run", recording)
-    return loaded
 
 
 def load(tmp_path, declared: str, values: list, name: str = "v"):
@@ -59,22 +41,22 @@ def test_the_driver_is_installed_with_the_app():
     assert available()
 
 
-def test_text_after_many_nulls_stays_text(tmp_path, typed):
+def test_text_after_many_nulls_stays_text(tmp_path, typed_tables):
     """The driver types a column by its first values: all NULL would make it INT64 and refuse the text.
     Each range's leading row decides instead (and never lands)."""
     values = [None] * 150_000 + ["late text", "2.5"]
     table, kind, stored, found = load(tmp_path, "TEXT", values)
-    assert typed == ["t"] and kind == "VARCHAR" and found == stored and len(found) == len(values)
+    assert typed_tables == ["t"] and kind == "VARCHAR" and found == stored and len(found) == len(values)
 
 
 @pytest.mark.parametrize(("declared", "values", "landed", "example"), [
     ("INTEGER", [1, 2, 2.5, 4], "DOUBLE", "2.5"),
     ("INTEGER", [1, 2, "N/A", 4], "VARCHAR", "N/A"),
 ])
-def test_a_column_of_other_values_widens_on_the_typed_path_and_says_so(tmp_path, typed, declared, values, landed,
+def test_a_column_of_other_values_widens_on_the_typed_path_and_says_so(tmp_path, typed_tables, declared, values, landed,
                                                                        example):
     table, kind, stored, found = load(tmp_path, declared, values)
-    assert typed == ["t"] and kind == landed
+    assert typed_tables == ["t"] and kind == landed
     assert any(note.startswith("v: loaded as") and example in note for note in table.notes), table.notes
     if landed == "DOUBLE":
         assert found == [float(v) for v in stored]
@@ -88,9 +70,10 @@ def test_a_column_of_other_values_widens_on_the_typed_path_and_says_so(tmp_path,
     ("", ["a", 0.1 + 0.2, "b"]),  # a REAL among text: the driver would write 3.000000e-01
     ("BLOB", [b"\x00\x01", "text", None]),  # text in a BLOB column
 ])
-def test_values_the_batches_would_carry_inexactly_are_declined_and_land_exactly(tmp_path, typed, declared, values):
+def test_values_the_batches_would_carry_inexactly_are_declined_and_land_exactly(tmp_path, typed_tables, declared,
+                                                                               values):
     table, kind, stored, found = load(tmp_path, declared, values)
-    assert typed == []
+    assert typed_tables == []
     for source_value, landed in zip(stored, found, strict=True):
         if isinstance(source_value, float):
             assert float(landed) == source_value
@@ -104,33 +87,7 @@ def test_values_the_batches_would_carry_inexactly_are_declined_and_land_exactly(
             assert landed == source_value
 
 
-def test_a_column_named_like_the_flag_is_loaded(tmp_path, typed):
+def test_a_column_named_like_the_flag_is_loaded(tmp_path, typed_tables):
     table, kind, stored, found = load(tmp_path, "INTEGER", [1, None, 3], name="__flag")
-    assert typed == ["t"] and found == stored
+    assert typed_tables == ["t"] and found == stored
 
-
-def test_an_arrow_reader_shares_the_snapshot_or_is_refused(tmp_path):
-    """As for a sibling connection: in WAL mode a commit can land between two read transactions."""
-    source = tmp_path / "s.sqlite"
-    with sqlite3.connect(source) as db:
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("CREATE TABLE t (x)")
-        db.execute("INSERT INTO t VALUES (1)")
-    writer = sqlite3.connect(source, isolation_level=None)
-    snapshot = Snapshot(source)
-    try:
-        writer.execute("INSERT INTO t VALUES (2)")  # committed after main's snapshot began
-        assert snapshot.arrow_reader() is None
-    finally:
-        snapshot.close()
-    snapshot = Snapshot(source)
-    try:
-        reader = snapshot.arrow_reader()
-        writer.execute("INSERT INTO t VALUES (3)")  # after both began: neither sees it
-        assert reader is not None
-        schema, batches = reader.query("SELECT count(*) FROM t", 10)
-        assert nanoarrow.Array(batches[0]).to_pylist() == [{"count(*)": 2}]
-        assert snapshot.main.execute("SELECT count(*) FROM t").fetchone()[0] == 2
-    finally:
-        snapshot.close()
-        writer.close()

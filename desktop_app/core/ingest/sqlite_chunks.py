@@ -183,8 +183,11 @@ class Chunks:
             if index is None:
                 self.permits.release()
                 return
-            sql, key = range_query(self.queries, self.ranges[index])
-            self._render(cursor, index, sql, (*self.params, *key))
+            self._read_range(cursor, index)
+
+    def _read_range(self, cursor, index: int) -> None:
+        sql, key = range_query(self.queries, self.ranges[index])
+        self._render(cursor, index, sql, (*self.params, *key))
 
     def __iter__(self):
         index = 0

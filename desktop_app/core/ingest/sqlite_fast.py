@@ -119,7 +119,6 @@ class _FastLoad:
         self.siblings: list[sqlite3.Connection] = []
         self.arrow_readers: list[ArrowReader] = []
         self.ranges: list[Range] | None = None  # a whole table's chunks, cut once (chunk_ranges)
-        self.declined = ""  # why the typed path left this table to the rendered one
 
     def run(self) -> FastResult:
         if self.arrow_readers and not self.where and self.order[0] in ROW_ID_NAMES:
@@ -128,7 +127,6 @@ class _FastLoad:
                 return self._typed()
             except Declined as why:  # the rendered passes below load it, with their diagnoses
                 self.on_chunk(-why.rows_so_far)
-                self.declined = str(why)
                 self.types, self.checks, self.created = declared, {}, False
         start, rows_before = 0, 0
         with tempfile.TemporaryDirectory(prefix="oltp-olap-chunks-") as folder:

@@ -104,19 +104,12 @@ class ArrowChunks(Chunks):
         self.make_sql, self.cancel = make_sql, cancel
         super().__init__([_Worker(r) for r in readers], None, (), Path(), cancel, ranges)
 
-    def _ranges(self, reader) -> None:
-        while self._acquire():
-            with self.range_lock:
-                index = next(self.next_range, None)
-            if index is None:
-                self.permits.release()
-                return
-            stop = lambda: self.stop.is_set() or self.cancel.cancelled  # noqa: E731
-            schema, batches = reader.query(self.make_sql(self.ranges[index]), CHUNK_ROWS + 1, stop)
-            rows = sum(b.length for b in batches)
-            with self.changed:
-                self.ready[index] = ((schema, batches), rows, False, False)
-                self.changed.notify_all()
+    def _read_range(self, reader: ArrowReader, index: int) -> None:
+        stop = lambda: self.stop.is_set() or self.cancel.cancelled  # noqa: E731
+        schema, batches = reader.query(self.make_sql(self.ranges[index]), CHUNK_ROWS + 1, stop)
+        with self.changed:
+            self.ready[index] = ((schema, batches), sum(b.length for b in batches), False, False)
+            self.changed.notify_all()
 
     ahead = 1  # a batch of a wide table is tens of MB: one waiting beyond one per reader
 
