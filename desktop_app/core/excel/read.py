@@ -12,6 +12,7 @@ from python_calamine import CalamineWorkbook
 from desktop_app.core.arrow_rows import columns_to_batch
 from desktop_app.core.errors import ExportError
 from desktop_app.core.excel.cell_text import column_letter, read_back
+from desktop_app.core.excel.column_copy import read_copy
 from desktop_app.core.excel.number_format import format_value
 from desktop_app.core.identifiers import quote
 from desktop_app.core.ingest.load import BatchTable
@@ -33,28 +34,51 @@ def open_workbook(path: Path, expected_stage: str) -> CalamineWorkbook:
                           f"Choose the {expected_stage} workbook written by the previous stage.") from None
 
 
+@dataclass(frozen=True)
+class SheetRead:
+    rows: int
+    from_copy: bool  # read from the workbook's copy of the sheet's values (``column_copy``), not its cells
+
+
+def read_notes(path: Path, reads: dict[str, SheetRead]) -> list[str]:
+    """What a stage says about how it read each sheet of ``path``."""
+    copied = [s for s, r in reads.items() if r.from_copy]
+    parsed = [s for s, r in reads.items() if not r.from_copy]
+    notes = []
+    if copied:
+        notes.append(f"{', '.join(copied)}: unchanged since written, read from the copy of their values in "
+                     f"{path.name}")
+    if parsed:
+        notes.append(f"{', '.join(parsed)}: read cell by cell from {path.name} (changed since written, or saved by "
+                     "another app)")
+    return notes
+
+
 def load_sheet(con: duckdb.DuckDBPyConnection, book: CalamineWorkbook, path: Path, sheet: str, table: str,
-               required: tuple[str, ...] = (), cancel: CancelToken = NEVER) -> int:
-    """Stream one sheet into the DuckDB table ``table`` of ``con``; returns its row count.
+               required: tuple[str, ...] = (), cancel: CancelToken = NEVER) -> SheetRead:
+    """Stream one sheet into the DuckDB table ``table`` of ``con``; returns its row count and how it was read.
 
     Rows go over in Arrow batches of ``CHUNK_ROWS``. Each row list calamine hands us is folded into
     per-column lists within ``FOLD_ROWS`` rows, so row objects die young: a chunk of row lists kept
     alive would be promoted to the garbage collector's old generation and trigger full passes over
     every object in the process — each one holding the GIL, and with it the window, for 200–400 ms.
     Empty cells are NULL; a column whose cells disagree in type becomes text rather than losing a value.
+    A sheet unchanged since our writer wrote it is read from the copy of its values in the workbook
+    (``column_copy``): the same values, without parsing a cell.
     """
     if sheet not in book.sheet_names:
         raise ExportError(f"{path} has no sheet {sheet!r} (it has {', '.join(book.sheet_names)}).",
                           "Choose the workbook written by the previous stage.")
+    copied = read_copy(con, path, sheet, table)
+    if copied is not None:
+        _require_columns(con, table, path, sheet, required)
+        return SheetRead(copied, True)
     rows = iter(book.get_sheet_by_name(sheet).iter_rows())
     header_row = next(rows, None)
     if header_row is None:
         raise ExportError(f"Sheet {sheet!r} of {path} is empty.")
     header = _column_names(header_row)
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise ExportError(f"Sheet {sheet!r} of {path} lacks the column(s) {', '.join(missing)}.",
-                          "The workbook was changed by hand or comes from another tool; re-run the previous stage.")
+    _check_columns(header, path, sheet, required)
     target = BatchTable(con, quote(table), {})
     columns: list[list] = [[] for _ in header]
     pending: list[list] = []
@@ -83,7 +107,20 @@ def load_sheet(con: duckdb.DuckDBPyConnection, book: CalamineWorkbook, path: Pat
     fold()
     if (columns and columns[0]) or not target.created:
         flush()
-    return count
+    return SheetRead(count, False)
+
+
+def _check_columns(header: list[str], path: Path, sheet: str, required: tuple[str, ...]) -> None:
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ExportError(f"Sheet {sheet!r} of {path} lacks the column(s) {', '.join(missing)}.",
+                          "The workbook was changed by hand or comes from another tool; re-run the previous stage.")
+
+
+def _require_columns(con: duckdb.DuckDBPyConnection, table: str, path: Path, sheet: str,
+                     required: tuple[str, ...]) -> None:
+    header = [r[0] for r in con.execute(f"DESCRIBE {quote(table)}").fetchall()]
+    _check_columns(header, path, sheet, required)
 
 
 def require_types(con: duckdb.DuckDBPyConnection, relation: str, path: Path, sheet: str, kinds: dict[str, str],

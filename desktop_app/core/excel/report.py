@@ -15,10 +15,11 @@ from pathlib import Path
 
 import duckdb
 
-from desktop_app.core.excel.read import load_sheet, open_workbook, require_types
+from desktop_app.core.excel.read import load_sheet, open_workbook, read_notes, require_types
 from desktop_app.core.excel.report_figures import TOP_N, Figures, Pivot, Provenance
 from desktop_app.core.excel.report_sheets import write_report
 from desktop_app.core.excel.safety import atomic_target
+from desktop_app.core.excel.scratch import scratch_connection
 from desktop_app.core.excel.stages import FINAL_REPORT, StageResult
 from desktop_app.core.identifiers import quote
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
@@ -33,16 +34,15 @@ def build_report(stage2: Path, out_dir: Path, *, provenance: Provenance | None =
     stage2 = Path(stage2)
     book = open_workbook(stage2, "intermediate (02_intermediate.xlsx)")
     report(Progress("excel", 0, 3, "Reading the intermediate workbook", "final report"))
-    con = duckdb.connect()
-    remove = cancel.on_cancel(con.interrupt)
-    try:
-        load_sheet(con, book, stage2, "order_lines", "sheet_lines", LINE_COLUMNS, cancel)
-        cancel.raise_if_cancelled()
-        report(Progress("excel", 1, 3, "Computing the figures", "final report"))
-        figures = compute_figures(con, "sheet_lines", stage2)
-    finally:
-        remove()
-        con.close()
+    with scratch_connection() as con:
+        remove = cancel.on_cancel(con.interrupt)
+        try:
+            read = load_sheet(con, book, stage2, "order_lines", "sheet_lines", LINE_COLUMNS, cancel)
+            cancel.raise_if_cancelled()
+            report(Progress("excel", 1, 3, "Computing the figures", "final report"))
+            figures = compute_figures(con, "sheet_lines", stage2)
+        finally:
+            remove()
     from desktop_app.core.lineage.excel_road import report_origins  # it reads this module's FIGURE_SQL
 
     provenance = provenance or Provenance()
@@ -53,7 +53,7 @@ def build_report(stage2: Path, out_dir: Path, *, provenance: Provenance | None =
     report(Progress("excel", 3, 3, "Report written", "final report"))
     return StageResult("final", target, time.perf_counter() - started,
                        {"Monthly revenue": len(figures.pivot), "Top customers": len(figures.customers),
-                        "Top products": len(figures.products)})
+                        "Top products": len(figures.products)}, notes=read_notes(stage2, {"order_lines": read}))
 
 
 # The report's figures, each one query over the typed order lines (``lines``); named here so the

@@ -17,8 +17,16 @@ import duckdb
 
 from desktop_app.core.arrow_rows import rows_to_batch
 from desktop_app.core.errors import ExportError
-from desktop_app.core.excel.read import load_sheet, open_workbook, require_types, require_unique
+from desktop_app.core.excel.read import (
+    SheetRead,
+    load_sheet,
+    open_workbook,
+    read_notes,
+    require_types,
+    require_unique,
+)
 from desktop_app.core.excel.safety import atomic_target
+from desktop_app.core.excel.scratch import scratch_connection
 from desktop_app.core.excel.stages import INTERMEDIATE, RAW_EXPORT, StageResult, StepRecord
 from desktop_app.core.excel.xlsx_stream import MAX_ROWS, StreamingWorkbook, sheet_notes
 from desktop_app.core.progress import NEVER, NULL_REPORT, CancelToken, Progress, Report
@@ -148,53 +156,57 @@ def transform(stage1: Path, out_dir: Path, *, report: Report = NULL_REPORT,
     started = time.perf_counter()
     stage1 = Path(stage1)
     book = open_workbook(stage1, "raw export (01_raw_export.xlsx)")
-    con = duckdb.connect()
-    remove = cancel.on_cancel(con.interrupt)
-    try:
-        tables: Tables = {}
-        for index, (sheet, required) in enumerate(REQUIRED.items()):
-            cancel.raise_if_cancelled()
-            report(Progress("excel", index, len(REQUIRED) + len(STEPS) + 1, f"Reading {sheet}", "intermediate"))
-            load_sheet(con, book, stage1, sheet, f"read_{sheet}", required, cancel)
-            hint = "Correct the cell, or run the raw export again to write the workbook afresh."
-            require_types(con, f"read_{sheet}", stage1, sheet, TYPED[sheet], hint)
-            require_unique(con, f"read_{sheet}", stage1, sheet, KEYS[sheet], hint)
-            tables[sheet] = f"read_{sheet}"
-        steps = []
-        for index, step in enumerate(STEPS):
-            cancel.raise_if_cancelled()
-            report(Progress("excel", len(REQUIRED) + index, len(REQUIRED) + len(STEPS) + 1, f"Step: {step.name}",
-                            "intermediate"))
-            rows_in = _rows(con, tables)
-            try:
-                tables = step.run(con, tables)
-            except duckdb.InterruptException:
-                raise
-            except duckdb.Error as err:  # e.g. a quantity so large that its revenue overflows 64 bits
-                raise ExportError(f"Step {step.name} failed on the data of {stage1}: {str(err).splitlines()[0]}",
-                                  "Correct the cells, or run the raw export again to write the workbook afresh.") \
-                    from None
-            steps.append(StepRecord(step.name, " ".join(step.description.split()), rows_in, _rows(con, tables)))
-        lines = con.execute(f"SELECT count(*) FROM {tables['order_lines']}").fetchall()[0][0]
-        if lines + 1 > MAX_ROWS:
-            raise ExportError(f"The steps made {lines:,} order lines; one Excel sheet holds at most {MAX_ROWS - 1:,}. "
-                              "Nothing was written.", "Use the model road (oltp-olap build) for data this large.")
-        target = Path(out_dir) / INTERMEDIATE
-        con.register("steps", rows_to_batch([f.name for f in fields(StepRecord)],
-                                            [list(astuple(step)) for step in steps]).data)
-        with atomic_target(target) as temp:
-            book_out = StreamingWorkbook(temp)
-            try:
-                book_out.add_sheet(con, "order_lines", tables["order_lines"], cancel=cancel)
-                book_out.add_sheet(con, "Steps", "steps")
-            except BaseException:
-                book_out.abort()
-                raise
-            book_out.close()
-    finally:
-        remove()
-        con.close()
+    with scratch_connection() as con:
+        remove = cancel.on_cancel(con.interrupt)
+        try:
+            tables: Tables = {}
+            reads: dict[str, SheetRead] = {}
+            for index, (sheet, required) in enumerate(REQUIRED.items()):
+                cancel.raise_if_cancelled()
+                report(Progress("excel", index, len(REQUIRED) + len(STEPS) + 1, f"Reading {sheet}", "intermediate"))
+                reads[sheet] = load_sheet(con, book, stage1, sheet, f"read_{sheet}", required, cancel)
+                hint = "Correct the cell, or run the raw export again to write the workbook afresh."
+                require_types(con, f"read_{sheet}", stage1, sheet, TYPED[sheet], hint)
+                require_unique(con, f"read_{sheet}", stage1, sheet, KEYS[sheet], hint)
+                tables[sheet] = f"read_{sheet}"
+            steps = []
+            for index, step in enumerate(STEPS):
+                cancel.raise_if_cancelled()
+                report(Progress("excel", len(REQUIRED) + index, len(REQUIRED) + len(STEPS) + 1, f"Step: {step.name}",
+                                "intermediate"))
+                rows_in = _rows(con, tables)
+                previous = tables
+                try:
+                    tables = step.run(con, tables)
+                except duckdb.InterruptException:
+                    raise
+                except duckdb.Error as err:  # e.g. a quantity so large that its revenue overflows 64 bits
+                    raise ExportError(f"Step {step.name} failed on the data of {stage1}: {str(err).splitlines()[0]}",
+                                      "Correct the cells, or run the raw export again to write the workbook afresh.") \
+                        from None
+                steps.append(StepRecord(step.name, " ".join(step.description.split()), rows_in, _rows(con, tables)))
+                for done in set(previous.values()) - set(tables.values()):  # no later step reads it
+                    con.execute(f"DROP TABLE {done}")
+            lines = con.execute(f"SELECT count(*) FROM {tables['order_lines']}").fetchall()[0][0]
+            if lines + 1 > MAX_ROWS:
+                raise ExportError(f"The steps made {lines:,} order lines; one Excel sheet holds at most "
+                                  f"{MAX_ROWS - 1:,}. Nothing was written.",
+                                  "Use the model road (oltp-olap build) for data this large.")
+            target = Path(out_dir) / INTERMEDIATE
+            con.register("steps", rows_to_batch([f.name for f in fields(StepRecord)],
+                                                [list(astuple(step)) for step in steps]).data)
+            with atomic_target(target) as temp:
+                book_out = StreamingWorkbook(temp)
+                try:
+                    book_out.add_sheet(con, "order_lines", tables["order_lines"], cancel=cancel)
+                    book_out.add_sheet(con, "Steps", "steps")
+                except BaseException:
+                    book_out.abort()
+                    raise
+                book_out.close()
+        finally:
+            remove()
     report(Progress("excel", 1, 1, "Intermediate written", "intermediate"))
     notes = [f"read from {stage1.name}" if stage1.name == RAW_EXPORT else f"read from {stage1}"]
     return StageResult("intermediate", target, time.perf_counter() - started, {"order_lines": lines}, steps,
-                       notes + sheet_notes(book_out.sheets))
+                       notes + read_notes(stage1, reads) + sheet_notes(book_out.sheets))
