@@ -49,6 +49,14 @@ def test_text_after_many_nulls_stays_text(tmp_path, typed_tables):
     assert typed_tables == ["t"] and kind == "VARCHAR" and found == stored and len(found) == len(values)
 
 
+def test_text_with_a_nul_inside_arrives_whole_on_the_typed_path(tmp_path, typed_tables):
+    """The rendered path cuts such text at the NUL (SQLite's text functions stop there); the driver reads
+    a value by its length."""
+    values = ["a\x00b", "plain", "\x00", "end\x00"]
+    table, kind, stored, found = load(tmp_path, "TEXT", values)
+    assert typed_tables == ["t"] and kind == "VARCHAR" and found == stored == values
+
+
 @pytest.mark.parametrize(("declared", "values", "landed", "example"), [
     ("INTEGER", [1, 2, 2.5, 4], "DOUBLE", "2.5"),
     ("INTEGER", [1, 2, "N/A", 4], "VARCHAR", "N/A"),

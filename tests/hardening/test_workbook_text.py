@@ -15,6 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from desktop_app.core.excel.cell_text import FORMULA_LIKE, FORMULA_LIKE_RE2, read_back, xml_text, xml_text_sql
 from desktop_app.core.excel.export import export_raw
+from desktop_app.core.excel.xlsx_stream import formula_like_sql
 from desktop_app.core.olap.warehouse import Warehouse
 from tests.excel.libreoffice import sheets_as_csv, soffice
 
@@ -41,9 +42,10 @@ def test_xml_text_is_valid_xml_and_sql_renders_it_the_same(tmp_path):
     con.executemany("insert into t values (?, ?)", list(enumerate(values)))
     rendered = dict(con.execute(f"select i, {xml_text_sql('v')} from t").fetchall())
     quoted = dict(con.execute(f"select i, regexp_matches(v, '{FORMULA_LIKE_RE2}') from t").fetchall())
+    prechecked = dict(con.execute(f"select i, {formula_like_sql('v')} from t").fetchall())  # the writer's form
     for i, value in enumerate(values):
         assert rendered[i] == xml_text(value), repr(value)
-        assert quoted[i] == bool(FORMULA_LIKE.match(value)), repr(value)
+        assert quoted[i] == prechecked[i] == bool(FORMULA_LIKE.match(value)), repr(value)
         element = ET.fromstring(f'<t xml:space="preserve">{xml_text(value)}</t>')  # strict: fails on bad XML
         expected = value.replace("\ufffe", "\ufffd").replace("\uffff", "\ufffd")
         assert read_back(element.text or "") == expected, repr(value)

@@ -4,7 +4,7 @@ Measured on 1,021,868 order lines (bench/excel.py): pandas ``to_excel`` (openpyx
 xlsxwriter in constant-memory mode ≈ 41 s, this ≈ 5 s. Each worksheet row is produced as XML text
 by a DuckDB query (C code, all cores) and streamed into the zip in batches, so Python never
 touches a cell and memory stays flat. It writes only what the data sheets need: typed cells
-(numbers, booleans, dates and timestamps as Excel serials with formats, inline strings), a bold
+(numbers, booleans, dates and timestamps as Excel serials with formats, shared strings), a bold
 frozen header, an autofilter, column widths. Text is always a string cell, never a formula, written
 byte for byte (``cell_text``); text that looks like one also gets Excel's quote prefix, so editing
 the cell later keeps it text. Charts, formulas and the like are left to xlsxwriter (stage 3).
@@ -62,18 +62,31 @@ STYLES_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 def _text_cell(expression: str) -> str:
     text = f"CAST({expression} AS VARCHAR)"
-    style = f"CASE WHEN regexp_matches({text}, '{FORMULA_LIKE_RE2}') THEN ' s=\"{QUOTED}\"' ELSE '' END"
-    return (f"CASE WHEN {expression} IS NULL THEN '<c/>' ELSE '<c' || {style} || "
-            f"' t=\"inlineStr\"><is><t xml:space=\"preserve\">' || {xml_text_sql(text)} || '</t></is></c>' END")
+    style = f"CASE WHEN {formula_like_sql(text)} THEN ' s=\"{QUOTED}\"' ELSE '' END"
+    return (f"CASE WHEN {expression} IS NULL THEN '<c/>' ELSE concat('<c', {style}, "
+            f"' t=\"inlineStr\"><is><t xml:space=\"preserve\">', {xml_text_sql(text)}, '</t></is></c>') END")
+
+
+# The characters a formula-like text can start with (FORMULA_LIKE): ASCII up to '@', a byte-order mark, a
+# zero-width space and the full-width signs. Tested first, so most texts skip the regular expression.
+_FORMULA_FIRST = (0x200B, 0xFEFF, 0xFF0B, 0xFF0D, 0xFF1D, 0xFF20)
+
+
+def formula_like_sql(text: str) -> str:
+    """SQL true when the VARCHAR ``text`` would run as a formula if typed in (``FORMULA_LIKE_RE2``)."""
+    return (f"((ascii({text}) <= 64 OR ascii({text}) IN {_FORMULA_FIRST}) "
+            f"AND regexp_matches({text}, '{FORMULA_LIKE_RE2}'))")
 
 
 def _shared_cell(expression: str, enum_type: str, base: int) -> str:
     """A text cell as an index into the workbook's shared strings: the text's code in ``enum_type`` (a
     DuckDB ENUM of the sheet's distinct texts, whose cast is a hash lookup) plus the sheet's ``base``."""
     text = f"CAST({expression} AS VARCHAR)"
-    style = f"CASE WHEN regexp_matches({text}, '{FORMULA_LIKE_RE2}') THEN ' s=\"{QUOTED}\"' ELSE '' END"
-    return (f"CASE WHEN {expression} IS NULL THEN '<c/>' ELSE '<c' || {style} || ' t=\"s\"><v>' || "
-            f"CAST(enum_code(CAST({text} AS {enum_type})) + {base} AS VARCHAR) || '</v></c>' END")
+    style = f"CASE WHEN {formula_like_sql(text)} THEN ' s=\"{QUOTED}\"' ELSE '' END"
+    # Text holding an OOXML escape stays inline: openpyxl decodes escapes in shared strings differently.
+    return (f"CASE WHEN {expression} IS NULL THEN '<c/>' WHEN contains({text}, '_x') THEN {_text_cell(expression)} "
+            f"ELSE concat('<c', {style}, ' t=\"s\"><v>', "
+            f"CAST(enum_code(CAST({text} AS {enum_type})) + {base} AS VARCHAR), '</v></c>') END")
 
 
 def _is_text(duck_type: str) -> bool:
@@ -108,19 +121,19 @@ def cell_expression(column: str, duck_type: str, exact_as_text: bool = False) ->
     if upper.startswith("TIMESTAMP"):
         moment = f"CAST({q} AS TIMESTAMP)"
         return (f"CASE WHEN {q} IS NULL THEN '<c/>' WHEN NOT isfinite({moment}) OR {moment} < {EXCEL_FIRST} "
-                f"OR {moment} >= {EXCEL_AFTER_LAST} THEN {text} ELSE '<c s=\"{DATETIME}\"><v>' || "
-                f"CAST(epoch({moment}) / 86400.0 + 25569 AS VARCHAR) || '</v></c>' END")
+                f"OR {moment} >= {EXCEL_AFTER_LAST} THEN {text} ELSE concat('<c s=\"{DATETIME}\"><v>', "
+                f"CAST(epoch({moment}) / 86400.0 + 25569 AS VARCHAR), '</v></c>') END")
     if upper == "DATE":
         return (f"CASE WHEN {q} IS NULL THEN '<c/>' WHEN NOT isfinite({q}) OR {q} < {EXCEL_FIRST} "
-                f"OR {q} >= {EXCEL_AFTER_LAST} THEN {text} ELSE '<c s=\"{DATE}\"><v>' || "
-                f"CAST(CAST({q} - DATE '1899-12-30' AS BIGINT) AS VARCHAR) || '</v></c>' END")
+                f"OR {q} >= {EXCEL_AFTER_LAST} THEN {text} ELSE concat('<c s=\"{DATE}\"><v>', "
+                f"CAST(CAST({q} - DATE '1899-12-30' AS BIGINT) AS VARCHAR), '</v></c>') END")
     if upper == "BOOLEAN":
         return f"CASE WHEN {q} IS NULL THEN '<c/>' WHEN {q} THEN '<c t=\"b\"><v>1</v></c>' ELSE '<c t=\"b\"><v>0</v></c>' END"
     if upper.startswith("DECIMAL") or upper in ("DOUBLE", "FLOAT", "REAL"):
         return (f"CASE WHEN {q} IS NULL THEN '<c/>' WHEN NOT isfinite(CAST({q} AS DOUBLE)) THEN {text} "
-                f"ELSE '<c s=\"{DECIMAL}\"><v>' || CAST({q} AS VARCHAR) || '</v></c>' END")
+                f"ELSE concat('<c s=\"{DECIMAL}\"><v>', CAST({q} AS VARCHAR), '</v></c>') END")
     if upper in NUMBER_TYPES:
-        return f"CASE WHEN {q} IS NULL THEN '<c/>' ELSE '<c s=\"{INTEGER}\"><v>' || CAST({q} AS VARCHAR) || '</v></c>' END"
+        return f"CASE WHEN {q} IS NULL THEN '<c/>' ELSE concat('<c s=\"{INTEGER}\"><v>', CAST({q} AS VARCHAR), '</v></c>') END"
     if upper == "BLOB":
         return _text_cell(f"hex({q})")
     return text
@@ -315,9 +328,10 @@ class StreamingWorkbook:
         bases = {c: self.shared.collect(cursor, enum, relation, c) for c, enum in shared.items()}
         cells = [_shared_cell(quote(c), shared[c], bases[c]) if c in shared else cell_expression(c, t, c in as_text)
                  for c, t in columns]
-        row_sql = "'<row>' || " + " || ".join(cells) + " || '</row>'"
+        row_sql = "concat('<row>', " + ", ".join(cells) + ", '</row>')"  # one copy per row, not one per ||
         first = quote(columns[0][0])
-        ordering = f" ORDER BY {first}" if order_by_first else ""
+        # Sorted before rendering, in a subquery: sorting the rendered rows would carry their XML through the sort.
+        source = f"(SELECT * FROM {relation} ORDER BY {first})" if order_by_first else relation
         rows = 0
         # The used range up front (readers such as openpyxl's read-only mode size a sheet from it), and how
         # many values lose a noncharacter, in the same scan.
@@ -338,7 +352,7 @@ class StreamingWorkbook:
                        'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
                        f'<cols>{cols}</cols><sheetData><row>{header}</row>').encode())
             # encode(): DuckDB hands over UTF-8 bytes, so Python never decodes and re-encodes the XML.
-            rendered = cursor.sql(f"SELECT encode({row_sql}) AS xml FROM {relation}{ordering}")
+            rendered = cursor.sql(f"SELECT encode({row_sql}) AS xml FROM {source}")
             for count, xml in rendered_ahead(rendered, cancel):
                 out.write(xml)
                 rows += count
@@ -349,7 +363,7 @@ class StreamingWorkbook:
         sheet = SheetResult(name, rows, columns, changed, sorted(as_text),
                             {c: n for c, n in zip(texts, empty, strict=True) if n})
         copied = ", ".join(copy_sql(c, t, c in as_text, _is_text(t)) for c, t in columns)
-        self.copies.add(cursor, name, part, f"SELECT {copied} FROM {relation}{ordering}", rows)
+        self.copies.add(cursor, name, part, f"SELECT {copied} FROM {source}", rows)
         self.sheets.append(sheet)
         return sheet
 
