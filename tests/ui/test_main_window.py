@@ -81,6 +81,8 @@ def test_end_to_end_by_clicking(window, qtbot, pristine_shop):
         "orders", "order_items", "products", "categories", "customers"]
     assert window.excel_tab.steps.topLevelItemCount() == 5
     qtbot.waitUntil(lambda: window.excel_tab._item("final").text(1) == "done", timeout=10_000)
+    # Stages 2 and 3 read the unchanged sheets from their copies: routine, not a warning in the bar.
+    assert "copy of their values" not in window.excel_tab.message.text()
     # The two roads agree.
     window.tabs.setCurrentWidget(window.models_tab)
     qtbot.mouseClick(window.models_tab.roads_button, Qt.MouseButton.LeftButton)

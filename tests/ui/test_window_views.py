@@ -251,3 +251,19 @@ def test_export_for_bi_through_the_dialog(shown, qtbot, tmp_path, monkeypatch):
     window.run_everything()
     qtbot.waitUntil(lambda: window.pipeline is None, timeout=180_000)
     assert (folder / "export.json").exists() and "export: 10 hyper file(s)" in window.overview_tab.summary.toolTip()
+
+
+def test_a_workbook_read_cell_by_cell_is_named_as_information(window, qtbot, tmp_path):
+    """How a stage read its input is routine; reading an edited workbook cell by cell is slower and says so."""
+    from desktop_app.core.excel.read import SheetRead, read_notes
+    from desktop_app.core.excel.stages import StageResult
+
+    window.show()
+    copied = read_notes(tmp_path / "01_raw_export.xlsx", {"orders": SheetRead(3, True)})
+    parsed = read_notes(tmp_path / "02_intermediate.xlsx", {"order_lines": SheetRead(3, False)})
+    window.excel_tab.show_results([StageResult("intermediate", tmp_path, 1.0, notes=copied)])
+    assert "copy of their values" not in window.excel_tab.message.text()
+    window.excel_tab.show_results([StageResult("final", tmp_path, 1.0, notes=parsed)])
+    assert "order_lines cell by cell" in window.excel_tab.message.text()
+    assert window.excel_tab.message.kind == "info"
+    wait_idle(qtbot, window)

@@ -41,16 +41,16 @@ class SheetRead:
 
 
 def read_notes(path: Path, reads: dict[str, SheetRead]) -> list[str]:
-    """What a stage says about how it read each sheet of ``path``."""
+    """What a stage says about how it read each sheet of ``path`` (each note starts with "read ")."""
     copied = [s for s, r in reads.items() if r.from_copy]
     parsed = [s for s, r in reads.items() if not r.from_copy]
     notes = []
     if copied:
-        notes.append(f"{', '.join(copied)}: unchanged since written, read from the copy of their values in "
-                     f"{path.name}")
+        notes.append(f"read {', '.join(copied)} from the copy of their values in {path.name} (unchanged since "
+                     "written)")
     if parsed:
-        notes.append(f"{', '.join(parsed)}: read cell by cell from {path.name} (changed since written, or saved by "
-                     "another app)")
+        notes.append(f"read {', '.join(parsed)} cell by cell from {path.name} (changed since written, or saved by "
+                     "another app: slower)")
     return notes
 
 

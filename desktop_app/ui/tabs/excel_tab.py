@@ -152,9 +152,13 @@ class ExcelTab(QWidget):
         for result in results:
             if result.steps:
                 self._show_steps([(s.step, s.rows_in, s.rows_out, s.description) for s in result.steps])
-        notes = [note for r in results for note in r.notes if not note.startswith("read from")]
+        every = [note for r in results for note in r.notes]
+        notes = [note for note in every if not note.startswith("read ")]  # how a stage read its input: routine
+        slow = [note for note in every if note.startswith("read ") and "cell by cell" in note]
         if notes:
-            self.message.show_message(" · ".join(notes), "warn")
+            self.message.show_message(" · ".join(notes + slow), "warn")
+        elif slow:  # why this run took longer: the workbook was edited since it was written
+            self.message.show_message(" · ".join(slow), "info")
         self.finished.emit(results)
 
     def _show_steps(self, steps: list[tuple]) -> None:
