@@ -20,6 +20,7 @@ STAGE_MEMORY_MB = 300
 def scratch_connection(memory_mb: int = STAGE_MEMORY_MB) -> Iterator[duckdb.DuckDBPyConnection]:
     folder = tempfile.mkdtemp(prefix="oltp-olap-stage-")
     con = duckdb.connect(config={"memory_limit": f"{memory_mb}MB", "temp_directory": folder})
+    con.execute("SET enable_progress_bar = false")  # it would draw on the terminal of a worker process
     try:
         yield con
     finally:

@@ -154,24 +154,34 @@ def _inexact_sql(column: str, duck_type: str) -> str | None:
     return None
 
 
-def rendered_ahead(relation, cancel: CancelToken = NEVER, ahead: int = 1):
+def rendered_ahead(relation, cancel: CancelToken = NEVER):
     """(rows, XML bytes) of each Arrow batch of ``relation`` (one BLOB column of rendered rows).
 
     A batch's rows arrive as one contiguous Arrow buffer, so no Python object is made per row (fetching
-    rows as tuples cost 2.2 s of the 870,000-line sheet's 5.5 s). A helper thread pulls batches ahead,
-    so DuckDB renders the next rows while this thread deflates the last: both release the GIL.
+    rows as tuples cost 2.2 s of the 870,000-line sheet's 5.5 s). A helper thread renders the next batch
+    while the caller deflates this one (DuckDB and zlib both release the GIL); never more than these two
+    are alive, since DuckDB's batches are large (~110,000 rows, ~45 MB of XML for the intermediate sheet).
     """
-    batches: queue.Queue = queue.Queue(maxsize=ahead)
+    batches: queue.Queue = queue.Queue()
+    slots = threading.Semaphore(2)  # the batch the caller holds and the one being rendered
     stop = threading.Event()
 
     def fetch() -> None:
         try:
-            for batch in na.ArrayStream(relation):
+            stream = iter(na.ArrayStream(relation))
+            while True:
+                slots.acquire()
                 if stop.is_set():
                     return
+                batch = next(stream, None)
+                if batch is None:
+                    break
                 if len(batch):
-                    batches.put((len(batch), _blob_bytes(batch.child(0), len(batch))))
-        except BaseException as err:  # handed to the consumer, raised there
+                    batches.put((len(batch), _blob_bytes(batch.child(0), len(batch)), batch))
+                else:
+                    slots.release()
+                del batch
+        except BaseException as err:  # handed to the caller, raised there
             batches.put(err)
             return
         batches.put(None)
@@ -186,19 +196,19 @@ def rendered_ahead(relation, cancel: CancelToken = NEVER, ahead: int = 1):
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            count, xml, batch = item  # the batch stays referenced while its bytes are in use
+            yield count, xml
+            del item, xml, batch
+            slots.release()  # the caller is done with that batch
     finally:
         stop.set()
-        while worker.is_alive():  # let a fetch blocked on a full queue finish
-            try:
-                batches.get(timeout=0.05)
-            except queue.Empty:
-                pass
+        slots.release()  # a fetch waiting for a slot sees the stop
         worker.join()
 
 
 def _blob_bytes(column, length: int) -> memoryview:
-    """The values of a binary Arrow column, concatenated: the span of its data buffer they occupy."""
+    """The values of a binary Arrow column, concatenated: the span of its data buffer they occupy (a view:
+    whoever holds it keeps the batch too)."""
     validity, offsets, data = column.buffers
     wide = column.schema.type == na.Type.LARGE_BINARY  # 64-bit offsets
     offsets = memoryview(offsets).cast("B").cast("q" if wide else "i")
