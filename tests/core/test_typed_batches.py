@@ -99,3 +99,17 @@ def test_a_column_named_like_the_flag_is_loaded(tmp_path, typed_tables):
     table, kind, stored, found = load(tmp_path, "INTEGER", [1, None, 3], name="__flag")
     assert typed_tables == ["t"] and found == stored
 
+
+
+def test_a_wal_database_takes_the_rendered_path(tmp_path, typed_tables):
+    """The driver's copy of SQLite beside Python's on a WAL file crashed the process (SIGBUS: one library's
+    last close truncates the shared memory the other has mapped), so a WAL file is read the rendered way."""
+    source, warehouse = tmp_path / "s.sqlite", tmp_path / "w.duckdb"
+    with sqlite3.connect(source) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        db.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"v{i}") for i in range(1, 1001)])
+    with open_source(str(source)) as src, Warehouse(warehouse) as wh:
+        report = run_ingest(src, wh)
+    assert report.ok and report.tables[0].reconciliation.status == "equal"
+    assert typed_tables == []

@@ -42,6 +42,13 @@ class Snapshot:
         self.siblings: list[sqlite3.Connection] = []
         self.arrow_readers: list = []
 
+    def _wal(self) -> bool:
+        """Whether the file is in WAL mode, where the driver's own copy of SQLite must not read it beside
+        Python's: two SQLite libraries in one process cannot see each other's connections, so the one
+        whose last connection closes truncates the shared-memory file the other has mapped (SIGBUS, seen
+        in CI). Such a file takes the rendered path."""
+        return self._watch.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+
     def _data_version(self) -> int:
         return self._watch.execute("PRAGMA data_version").fetchone()[0]
 
@@ -59,7 +66,7 @@ class Snapshot:
         the file is locked)."""
         from desktop_app.core.ingest.adbc_sqlite import ArrowReader, ArrowReadError, available
 
-        if not available():
+        if not available() or self._wal():
             return None
         try:
             reader = ArrowReader(self._uri)
