@@ -15,7 +15,7 @@ import nanoarrow
 import pytest
 
 from desktop_app.core.errors import Cancelled
-from desktop_app.core.ingest import adbc_sqlite, sqlite_chunks, table_job
+from desktop_app.core.ingest import adbc_process, sqlite_chunks, table_job
 from desktop_app.core.ingest.run import run_ingest
 from desktop_app.core.ingest.sqlite_render import CHUNK_ROWS
 from desktop_app.core.ingest.sqlite_snapshot import Snapshot
@@ -147,10 +147,10 @@ def _count(reader) -> int:
     return nanoarrow.Array(batches[0]).to_pylist()[0]["n"]
 
 
-@pytest.mark.parametrize("make", ["sibling"])
+@pytest.mark.parametrize("make", ["sibling", "arrow_reader"])
 def test_another_reader_shares_the_snapshot_or_is_refused(tmp_path, make):
-    """In WAL mode a commit can land between two read transactions; data_version sees it. (An ADBC reader
-    is never made on a WAL file: ``test_a_wal_database_takes_the_rendered_path``.)"""
+    """In WAL mode a commit can land between two read transactions; data_version sees it (also of an
+    ADBC reader, which runs in a reader process)."""
     source = tmp_path / "s.sqlite"
     with sqlite3.connect(source) as db:
         db.execute("PRAGMA journal_mode = WAL")
@@ -165,7 +165,6 @@ def test_another_reader_shares_the_snapshot_or_is_refused(tmp_path, make):
         snapshot.close()
     snapshot = Snapshot(source)
     try:
-        assert snapshot.arrow_reader() is None  # WAL: the driver's SQLite must not map Python's shared memory
         reader = getattr(snapshot, make)()
         writer.execute("INSERT INTO t VALUES (3)")  # after both began: neither sees it
         assert reader is not None
@@ -200,14 +199,14 @@ def test_a_dirty_value_late_in_a_big_table_widens_its_column_in_place(tmp_path, 
         return original(self, cursor, index, sql, params)
 
     monkeypatch.setattr(sqlite_chunks.Chunks, "_render", counting)
-    original_query = adbc_sqlite.ArrowReader.query
+    original_query = adbc_process.ProcessReader.query
 
     def counting_batches(self, sql, batch_rows, stop=lambda: False):
         if "UNION ALL" in sql:  # a range (not the query that takes the snapshot)
             rendered.append(sql)
         return original_query(self, sql, batch_rows, stop)
 
-    monkeypatch.setattr(adbc_sqlite.ArrowReader, "query", counting_batches)
+    monkeypatch.setattr(adbc_process.ProcessReader, "query", counting_batches)
     report = ingest(source, warehouse)
     table = report.tables[0]
     assert report.ok and table.reconciliation.status == "equal", table.error

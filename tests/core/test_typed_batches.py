@@ -7,7 +7,9 @@ either lands exactly on the typed path or is declined to the rendered one, never
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
 
 import duckdb
 import pytest
@@ -101,15 +103,57 @@ def test_a_column_named_like_the_flag_is_loaded(tmp_path, typed_tables):
 
 
 
-def test_a_wal_database_takes_the_rendered_path(tmp_path, typed_tables):
-    """The driver's copy of SQLite beside Python's on a WAL file crashed the process (SIGBUS: one library's
-    last close truncates the shared memory the other has mapped), so a WAL file is read the rendered way."""
+def test_a_wal_database_is_read_typed_while_this_process_keeps_opening_it(tmp_path, typed_tables):
+    """The driver's copy of SQLite beside Python's on a WAL file crashed the process (SIGBUS: a library
+    that sees no other connection resets the shared memory the other has mapped). The driver now reads
+    in reader processes only: here Python's connections to the same WAL file are opened, used and closed
+    all through two loads, while an application writer keeps the WAL from being checkpointed away."""
     source, warehouse = tmp_path / "s.sqlite", tmp_path / "w.duckdb"
-    with sqlite3.connect(source) as db:
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-        db.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"v{i}") for i in range(1, 1001)])
-    with open_source(str(source)) as src, Warehouse(warehouse) as wh:
-        report = run_ingest(src, wh)
-    assert report.ok and report.tables[0].reconciliation.status == "equal"
-    assert typed_tables == []
+    writer = sqlite3.connect(source, isolation_level=None)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, n REAL)")
+    stop = threading.Event()
+
+    def come_and_go() -> None:  # what discovery, reconciliation and the window do to the same file
+        while not stop.is_set():
+            with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as reader:
+                reader.execute("SELECT count(*), sum(n) FROM t").fetchall()
+
+    try:
+        for run in range(2):
+            writer.executemany("INSERT INTO t (v, n) VALUES (?, ?)", [(f"v{i}", i / 4) for i in range(60_000)])
+            churn = threading.Thread(target=come_and_go)
+            churn.start()
+            try:
+                with open_source(str(source)) as src, Warehouse(warehouse) as wh:
+                    report = run_ingest(src, wh)
+            finally:
+                stop.set()
+                churn.join()
+                stop.clear()
+            assert report.ok and report.tables[0].reconciliation.status == "equal", report.tables[0].error
+            assert typed_tables == ["t"] * (run + 1)
+        expected = writer.execute("SELECT id, v, n FROM t ORDER BY id").fetchall()
+    finally:
+        writer.close()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT id, v, n FROM raw.t ORDER BY id").fetchall() == expected
+
+
+def test_a_reader_process_that_dies_leaves_the_table_to_the_rendered_path(tmp_path, typed_tables, monkeypatch):
+    """A reader process killed mid-load (out of memory, say) is an ArrowReadError, and the table is
+    read the rendered way, whole and reconciled."""
+    from desktop_app.core.ingest import adbc_process
+
+    original = adbc_process.ProcessReader.query
+
+    def dying(self, sql, batch_rows, stop=lambda: False):
+        if "UNION ALL" in sql:
+            self._worker.process.kill()
+            self._worker.process.join()
+        return original(self, sql, batch_rows, stop)
+
+    monkeypatch.setattr(adbc_process.ProcessReader, "query", dying)
+    table, kind, stored, found = load(tmp_path, "TEXT", [f"v{i}" for i in range(500)])
+    assert typed_tables == [] and found == stored

@@ -10,7 +10,8 @@ mode a writer cannot commit while the first holds its shared lock anyway; in WAL
 in that window is possible, and then no sibling is used (the table is read by one connection).
 ``arrow_reader()`` proves the same of a reader of the ADBC driver (``core.ingest.adbc_sqlite``),
 which keeps its own transaction for all its queries (in rollback-journal mode, ``main``'s shared
-lock keeps writers out until the table is read).
+lock keeps writers out until the table is read). The driver's readers run in reader processes
+(``core.ingest.adbc_process``): its own copy of SQLite must never open a file in this process.
 """
 
 from __future__ import annotations
@@ -42,13 +43,6 @@ class Snapshot:
         self.siblings: list[sqlite3.Connection] = []
         self.arrow_readers: list = []
 
-    def _wal(self) -> bool:
-        """Whether the file is in WAL mode, where the driver's own copy of SQLite must not read it beside
-        Python's: two SQLite libraries in one process cannot see each other's connections, so the one
-        whose last connection closes truncates the shared-memory file the other has mapped (SIGBUS, seen
-        in CI). Such a file takes the rendered path."""
-        return self._watch.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
-
     def _data_version(self) -> int:
         return self._watch.execute("PRAGMA data_version").fetchone()[0]
 
@@ -62,14 +56,14 @@ class Snapshot:
         return connection
 
     def arrow_reader(self):
-        """An ``ArrowReader`` in the same snapshot as ``main``, or None (no driver, a commit came between,
-        the file is locked)."""
-        from desktop_app.core.ingest.adbc_sqlite import ArrowReader, ArrowReadError, available
+        """A ``ProcessReader`` in the same snapshot as ``main``, or None (no driver, a commit came between,
+        the file is locked, the reader process failed)."""
+        from desktop_app.core.ingest.adbc_process import ArrowReadError, ProcessReader, available
 
-        if not available() or self._wal():
+        if not available():
             return None
         try:
-            reader = ArrowReader(self._uri)
+            reader = ProcessReader(self._uri)
         except ArrowReadError:
             return None
         try:

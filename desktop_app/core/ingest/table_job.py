@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from desktop_app.core.errors import AppError, Cancelled
 from desktop_app.core.identifiers import quote
+from desktop_app.core.ingest.adbc_process import reserve_readers
 from desktop_app.core.ingest.declared_types import declared_fallback
 from desktop_app.core.ingest.extract import SourceReader, table_clause
 from desktop_app.core.ingest.journal import (
@@ -177,6 +178,8 @@ class TableJob:
                     wanted = READERS_PER_TABLE - 1 if count > 2 * CHUNK_ROWS else 0
                     siblings = [s for s in (snapshot.sibling() for _ in range(wanted)) if s is not None]
                     # Typed Arrow batches where the driver is there, one reader per core (core.ingest.sqlite_typed)
+                    if TYPED_BATCHES:
+                        reserve_readers(wanted + 1)
                     readers = [r for r in (snapshot.arrow_reader() for _ in range(wanted + 1) if TYPED_BATCHES)
                                if r is not None]
                     loaded = load_full_sqlite(db, self.cursor, table, self.columns, declared, self._kept_columns(),
