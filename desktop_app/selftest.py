@@ -57,18 +57,24 @@ class _SelfTest:
         return f"{result.total_rows:,} rows in 8 tables"
 
     def ingest(self) -> str:
-        from desktop_app.core.ingest.adbc_sqlite import available
+        from desktop_app.core.ingest.adbc_process import ProcessReader, available
         from desktop_app.core.ingest.run import run_ingest
         from desktop_app.core.olap.warehouse import Warehouse
-        from desktop_app.core.oltp.source import open_source
+        from desktop_app.core.oltp.source import open_source, sqlite_readonly_uri
         from desktop_app.core.sqlite_memstatus import memory_in_use
 
         with open_source(str(self.shop)) as source, Warehouse(self.warehouse) as wh:
             report = run_ingest(source, wh)
         assert report.ok, [t.error for t in report.tables if t.error]
         assert available(), "the ADBC SQLite driver's library is missing: SQLite tables load several times slower"
+        reader = ProcessReader(sqlite_readonly_uri(self.shop))  # a reader process: the bundle spawns itself
+        try:
+            _, batches = reader.query("SELECT count(*) FROM sqlite_master", 2)
+        finally:
+            reader.close()
+        assert batches and batches[0].length == 1, "the SQLite reader process returned no rows"
         memstatus = "off" if memory_in_use() == 0 else "on (ingestion runs slower)"
-        return (f"{sum(t.rows_read for t in report.tables):,} rows (ADBC driver loaded), every table reconciled; "
+        return (f"{sum(t.rows_read for t in report.tables):,} rows (ADBC driver in reader processes), every table reconciled; "
                 f"SQLite memory statistics {memstatus}")
 
     def models(self) -> str:
