@@ -1,9 +1,9 @@
 """A whole SQLite table into DuckDB as typed Arrow batches: no text in between, on every reader.
 
 The rendered path (``sqlite_fast``) spends most of its time in SQLite's ``format()``; here each
-reader (``adbc_sqlite.ArrowReader``, one per core, all in one snapshot) reads a row id range of
-CHUNK_ROWS rows into one Arrow batch, and DuckDB inserts the batches in row id order, so the table
-lands as one reader would have written it.
+reader (``adbc_sqlite.ArrowReader`` in a reader process of ``adbc_process``, one per core, all in
+one snapshot) reads a row id range of CHUNK_ROWS rows into one Arrow batch, and DuckDB inserts the
+batches in row id order, so the table lands as one reader would have written it.
 
 Exactness is kept the same way as on the rendered path, with what Arrow adds:
 
