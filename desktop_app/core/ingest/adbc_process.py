@@ -27,7 +27,7 @@ from nanoarrow._array import CArray
 from nanoarrow.c_array_stream import c_array_stream
 from nanoarrow.ipc import InputStream, StreamWriter
 
-from desktop_app.core.ingest.adbc_sqlite import ArrowReader, ArrowReadError, available
+from desktop_app.core.ingest.adbc_sqlite import ArrowReader, ArrowReadError, available, batches_stream
 
 __all__ = ["ArrowReadError", "ProcessReader", "available", "reserve_readers"]
 
@@ -89,9 +89,11 @@ class _Worker:
         try:
             self.connection.send(message)
             kind, payload = self.connection.recv()
-        except (EOFError, OSError) as error:
+        except (EOFError, OSError):  # raised below, outside: the failed send's frames (and buffer) go now
+            kind = None
+        if kind is None:
             self.stop()
-            raise ArrowReadError(f"the SQLite reader process stopped (exit code {self.process.exitcode})") from error
+            raise ArrowReadError(f"the SQLite reader process stopped (exit code {self.process.exitcode})")
         if kind == "error":
             raise ArrowReadError(payload)
         return payload
@@ -161,7 +163,7 @@ def _serve(connection) -> None:
                 schema, batches = reader.query(message[1], message[2])
                 buffer = io.BytesIO()
                 with StreamWriter.from_writable(buffer) as writer:
-                    writer.write_stream(_Batches(schema, batches))
+                    writer.write_stream(batches_stream(schema, batches))
                 batches.clear()
                 with buffer.getbuffer() as data:
                     size = len(data)
@@ -200,13 +202,3 @@ class _MemoryReader:
         target[:count] = self.view[self.at:self.at + count]
         self.at += count
         return count
-
-
-class _Batches:
-    def __init__(self, schema, batches) -> None:
-        self.schema, self.batches = schema, batches
-
-    def __arrow_c_stream__(self, requested_schema=None):
-        from nanoarrow._array_stream import CArrayStream
-
-        return CArrayStream.from_c_arrays(self.batches, self.schema, validate=False).__arrow_c_stream__()
