@@ -74,7 +74,8 @@ class _SelfTest:
             reader.close()
         assert batches and batches[0].length == 1, "the SQLite reader process returned no rows"
         memstatus = "off" if memory_in_use() == 0 else "on (ingestion runs slower)"
-        return (f"{sum(t.rows_read for t in report.tables):,} rows (ADBC driver in reader processes), every table reconciled; "
+        rows = sum(t.rows_read for t in report.tables)
+        return (f"{rows:,} rows (ADBC driver in reader processes), every table reconciled; "
                 f"SQLite memory statistics {memstatus}")
 
     def models(self) -> str:

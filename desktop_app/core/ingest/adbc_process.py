@@ -27,7 +27,7 @@ from nanoarrow._array import CArray
 from nanoarrow.c_array_stream import c_array_stream
 from nanoarrow.ipc import InputStream, StreamWriter
 
-from desktop_app.core.ingest.adbc_sqlite import ArrowReader, ArrowReadError, available, batches_stream
+from desktop_app.core.ingest.adbc_sqlite import ArrowReader, ArrowReadError, batches_stream, library_path
 
 __all__ = ["ArrowReadError", "ProcessReader", "available", "reserve_readers"]
 
@@ -67,6 +67,12 @@ class ProcessReader:
             worker.stop()
             return
         _POOL.give_back(worker)
+
+
+def available() -> bool:
+    """Whether the driver's library is installed. Only reader processes load it: this process never
+    holds a second SQLite library, not even an idle one."""
+    return library_path() is not None
 
 
 def reserve_readers(count: int) -> None:

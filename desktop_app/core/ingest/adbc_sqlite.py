@@ -45,7 +45,7 @@ _LAST_ERROR = ctypes.CFUNCTYPE(ctypes.c_char_p, ctypes.c_void_p)
 _RELEASE_ERROR = ctypes.CFUNCTYPE(None, ctypes.POINTER(_Error))
 
 
-def _library_path() -> Path | None:
+def library_path() -> Path | None:
     """The driver's shared library: in the installed wheel, or beside a PyInstaller bundle's modules.
 
     The package is located, not imported: its ``__init__`` imports the driver manager, which this
@@ -66,7 +66,7 @@ def _library_path() -> Path | None:
 
 @cache
 def _library() -> ctypes.CDLL | None:
-    path = _library_path()
+    path = library_path()
     if path is None:
         return None
     try:
