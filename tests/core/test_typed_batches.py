@@ -157,3 +157,32 @@ def test_a_reader_process_that_dies_leaves_the_table_to_the_rendered_path(tmp_pa
     monkeypatch.setattr(adbc_process.ProcessReader, "query", dying)
     table, kind, stored, found = load(tmp_path, "TEXT", [f"v{i}" for i in range(500)])
     assert typed_tables == [] and found == stored
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_a_result_over_shared_memory_outlives_the_readers_next_query_and_its_close(tmp_path):
+    """Batches are arrays over the reader process's shared memory, not copies: they must stay readable
+    after the child has dropped the block (asked again, closed), and release it without an error."""
+    import gc
+
+    from desktop_app.core.ingest.adbc_process import ProcessReader
+    from desktop_app.core.ingest.adbc_sqlite import batches_stream
+
+    path = tmp_path / "s.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE t (i INTEGER, s TEXT, b BLOB)")
+        db.executemany("INSERT INTO t VALUES (?, ?, ?)",
+                       [(n, None if n % 7 == 0 else f"text {n}", bytes([n % 256]) * (n % 5)) for n in range(5_000)])
+        db.commit()
+        expected = db.execute("SELECT i, s, b FROM t ORDER BY i").fetchall()
+    reader = ProcessReader(f"file:{path}?mode=ro")
+    first = reader.query("SELECT i, s, b FROM t ORDER BY i", 10_000)
+    reader.query("SELECT 1", 2)  # the child drops the first block's name now
+    reader.close()
+    scan = duckdb.connect()
+    scan.register("first", batches_stream(*first))
+    got = scan.execute("SELECT i, s, b FROM first").fetchall()
+    assert got == expected
+    scan.close()
+    del first
+    gc.collect()  # the mapping closes with its last array: a BufferError here would be an unraisable warning
