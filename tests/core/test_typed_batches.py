@@ -186,3 +186,46 @@ def test_a_result_over_shared_memory_outlives_the_readers_next_query_and_its_clo
     scan.close()
     del first
     gc.collect()  # the mapping closes with its last array: a BufferError here would be an unraisable warning
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_a_reader_writes_a_released_block_again_never_one_still_held_and_leaves_none_behind(tmp_path):
+    """A block goes back to the reader process when its last array in this process is gone, and is
+    written again for a later query (a new block costs page faults); one whose arrays are still held
+    is never written over; and closing the reader leaves no block's name in /dev/shm."""
+    import gc
+    from pathlib import Path
+
+    from desktop_app.core.ingest.adbc_process import ProcessReader
+    from desktop_app.core.ingest.adbc_sqlite import batches_stream
+
+    path = tmp_path / "s.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE t (i INTEGER, s TEXT)")
+        db.executemany("INSERT INTO t VALUES (?, ?)", [(n, f"text {n}") for n in range(20_000)])
+        db.commit()
+    shm = Path("/dev/shm")
+    before = set(shm.iterdir())
+    reader = ProcessReader(f"file:{path}?mode=ro")
+
+    def read(first: int):
+        return reader.query(f"SELECT i, s FROM t WHERE i >= {first} AND i < {first + 5_000} ORDER BY i", 10_000)
+
+    held = read(0)
+    names = set()
+    for first in range(5_000, 20_000, 5_000):  # same sizes as the held block: it would fit
+        result = read(first)
+        names |= set(shm.iterdir()) - before
+        del result
+        gc.collect()
+    # the held block and one more, written three times; without reuse, a name per query
+    assert len(names) <= 2
+    scan = duckdb.connect()
+    scan.register("held", batches_stream(*held))
+    assert scan.execute("SELECT min(i), max(i), count(*), bool_and(s = 'text ' || i) FROM held").fetchall() == [
+        (0, 4_999, 5_000, True)]
+    scan.close()
+    reader.close()
+    del held
+    gc.collect()
+    assert set(shm.iterdir()) - before == set()
