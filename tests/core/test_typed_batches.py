@@ -229,3 +229,26 @@ def test_a_reader_writes_a_released_block_again_never_one_still_held_and_leaves_
     del held
     gc.collect()
     assert set(shm.iterdir()) - before == set()
+
+
+def test_a_killed_reader_leaves_no_block_behind(tmp_path):
+    """A reader process killed (out of memory, say) cannot drop its blocks: the parent does, on stop."""
+    from pathlib import Path
+
+    from desktop_app.core.ingest.adbc_process import ProcessReader
+
+    path = tmp_path / "s.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE t (i INTEGER)")
+        db.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(1_000)])
+        db.commit()
+    shm = Path("/dev/shm")
+    before = set(shm.iterdir())
+    reader = ProcessReader(f"file:{path}?mode=ro")
+    result = reader.query("SELECT i FROM t", 2_000)
+    assert set(shm.iterdir()) - before  # the result's block
+    reader._worker.process.kill()
+    reader._worker.process.join()
+    reader.close()  # the child is gone: its worker is stopped
+    del result
+    assert set(shm.iterdir()) - before == set()
